@@ -1,0 +1,400 @@
+//! Local Whisper on CTranslate2 (the engine under faster-whisper), with our own decoding
+//! pipeline: energy VAD packing speech into 30 s windows, batched encode and generate,
+//! temperature fallback, silence rejection, and word times from cross-attention alignment.
+
+mod decode;
+mod mel;
+pub mod model;
+mod vad;
+mod vocab;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ct2rs::sys::{ComputeType, Config, Whisper, WhisperOptions};
+
+use clipforge_core::{Progress, Transcript, Word};
+use clipforge_media::AudioDecoder;
+
+use self::mel::{MelExtractor, SAMPLE_RATE};
+use self::model::ModelInfo;
+use self::vad::{Chunk, Segmenter};
+use self::vocab::Vocabulary;
+use crate::{AsrError, TranscribeOptions, Transcriber};
+
+/// How the local engine runs and decodes.
+#[derive(Debug, Clone)]
+pub struct LocalOptions {
+    /// CPU threads for the model (0: CTranslate2's default of up to 4).
+    pub threads: usize,
+    /// CTranslate2 compute type: `int8` (default), `int8_float32`, `float32`, ...
+    pub compute_type: String,
+    /// Windows encoded and decoded together.
+    pub batch_size: usize,
+    pub decode: DecodeOptions,
+}
+
+impl Default for LocalOptions {
+    fn default() -> Self {
+        Self {
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get().min(8)),
+            compute_type: "int8".into(),
+            batch_size: 8,
+            decode: DecodeOptions::default(),
+        }
+    }
+}
+
+/// Decoding settings; the defaults are Whisper's own.
+#[derive(Debug, Clone)]
+pub struct DecodeOptions {
+    /// Beam width (1: greedy).
+    pub beam_size: usize,
+    pub length_penalty: f64,
+    /// Temperatures tried in order; later ones only for windows whose output failed.
+    pub temperatures: Vec<f32>,
+    /// Output that compresses better than this (gzip ratio) is a repetition loop.
+    pub compression_ratio_threshold: f64,
+    /// Output less likely than this (mean log-probability per token) is retried.
+    pub log_prob_threshold: f64,
+    /// With an unlikely output, a no-speech probability above this means silence.
+    pub no_speech_threshold: f64,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self {
+            beam_size: 5,
+            length_penalty: 1.0,
+            temperatures: vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
+            compression_ratio_threshold: 2.4,
+            log_prob_threshold: -1.0,
+            no_speech_threshold: 0.6,
+        }
+    }
+}
+
+impl DecodeOptions {
+    fn whisper_options(&self, temperature: Option<f32>) -> WhisperOptions {
+        let mut o = WhisperOptions {
+            beam_size: self.beam_size.max(1),
+            length_penalty: self.length_penalty as f32,
+            max_length: 448,
+            return_scores: true,
+            return_no_speech_prob: true,
+            suppress_blank: true,
+            suppress_tokens: vec![-1],
+            ..WhisperOptions::default()
+        };
+        if let Some(t) = temperature.filter(|t| *t > 0.0) {
+            o.beam_size = 1;
+            o.sampling_topk = 0;
+            o.sampling_temperature = t;
+        }
+        o
+    }
+}
+
+/// A loaded Whisper model and what decoding needs to know about it.
+pub struct WhisperModel {
+    whisper: Whisper,
+    vocab: Vocabulary,
+    mel: MelExtractor,
+    info: ModelInfo,
+    /// Tokens the alignment pass starts with (`<|startoftranscript|>` [+ language, task]).
+    align_start: Vec<usize>,
+    space_token: usize,
+}
+
+impl std::fmt::Debug for WhisperModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhisperModel")
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+impl WhisperModel {
+    /// Loads a faster-whisper model folder.
+    pub fn load(dir: &Path, threads: usize, compute_type: &str) -> Result<Self, AsrError> {
+        let info = model::inspect(dir)?;
+        let vocab = Vocabulary::load(dir)?;
+        let compute_type = parse_compute_type(compute_type)?;
+        let config = Config {
+            compute_type,
+            num_threads_per_replica: threads,
+            ..Config::default()
+        };
+        let whisper = Whisper::new(dir, config).map_err(|e| AsrError::InvalidModel {
+            path: dir.to_path_buf(),
+            reason: format!("CTranslate2 could not load it: {e:#}"),
+        })?;
+        let mel = MelExtractor::new(whisper.n_mels());
+        let space_token = (0..vocab.len())
+            .find(|&id| vocab.token_bytes(id) == b" ")
+            .unwrap_or(0);
+        Ok(Self {
+            align_start: vec![vocab.sot],
+            whisper,
+            vocab,
+            mel,
+            info,
+            space_token,
+        })
+    }
+
+    /// What was loaded.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// The decoder prompt for a language (`None` for English-only models).
+    fn prompt(&self, language: Option<&str>) -> Vec<String> {
+        let mut prompt = vec![self.vocab.token(self.vocab.sot).to_owned()];
+        if let (Some(code), true) = (language, self.whisper.is_multilingual()) {
+            if let Some(&id) = self.vocab.languages.get(code) {
+                prompt.push(self.vocab.token(id).to_owned());
+            }
+            if let Some(task) = self.vocab.transcribe {
+                prompt.push(self.vocab.token(task).to_owned());
+            }
+        }
+        prompt.push(self.vocab.token(self.vocab.no_timestamps).to_owned());
+        prompt
+    }
+
+    /// The most likely language of a window: one decoding step restricted to language tokens.
+    fn detect_language(&self, chunk: &Chunk) -> Result<String, AsrError> {
+        let mut features = Vec::new();
+        self.mel.extract_into(&chunk.samples, &mut features);
+        let view = ct2rs::sys::StorageView::new(
+            &[1, self.mel.n_mels(), mel::CHUNK_FRAMES],
+            &mut features,
+            ct2rs::sys::Device::CPU,
+        )
+        .map_err(|e| AsrError::Engine(format!("{e:#}")))?;
+        let language_ids: std::collections::HashSet<usize> =
+            self.vocab.languages.values().copied().collect();
+        let suppress: Vec<i32> = (0..self.vocab.len())
+            .filter(|id| !language_ids.contains(id))
+            .map(|id| id as i32)
+            .collect();
+        let options = WhisperOptions {
+            beam_size: 1,
+            max_length: 2,
+            suppress_blank: false,
+            suppress_tokens: suppress,
+            ..WhisperOptions::default()
+        };
+        let prompt = vec![vec![self.vocab.token(self.vocab.sot).to_owned()]];
+        let result = self
+            .whisper
+            .generate(&view, &prompt, &options)
+            .map_err(|e| AsrError::Engine(format!("{e:#}")))?;
+        let id = result
+            .first()
+            .and_then(|r| r.sequences_ids.first())
+            .and_then(|s| s.first())
+            .copied();
+        let code = self
+            .vocab
+            .languages
+            .iter()
+            .find(|(_, &v)| Some(v) == id)
+            .map(|(k, _)| k.clone());
+        Ok(code.unwrap_or_else(|| "en".into()))
+    }
+
+    /// Transcribes a stream of 16 kHz mono audio blocks. Blocking: run it off the async
+    /// runtime. `on_progress` gets the source time reached after each batch.
+    pub fn transcribe_blocks<I>(
+        &self,
+        blocks: I,
+        duration: f64,
+        language: Option<&str>,
+        options: &LocalOptions,
+        mut on_progress: impl FnMut(f64),
+    ) -> Result<Transcript, AsrError>
+    where
+        I: IntoIterator<Item = Result<Vec<f32>, AsrError>>,
+    {
+        let multilingual = self.whisper.is_multilingual();
+        let mut language: Option<String> = if multilingual {
+            language.map(str::to_owned)
+        } else {
+            Some("en".into())
+        };
+        let mut segmenter = Segmenter::new();
+        let mut pending: Vec<Chunk> = Vec::new();
+        let mut words: Vec<Word> = Vec::new();
+        let batch_size = options.batch_size.max(1);
+        let mut run_batch = |pending: &mut Vec<Chunk>,
+                             language: &mut Option<String>,
+                             words: &mut Vec<Word>|
+         -> Result<(), AsrError> {
+            if pending.is_empty() {
+                return Ok(());
+            }
+            if language.is_none() {
+                *language = Some(self.detect_language(&pending[0])?);
+            }
+            let prompt = self.prompt(language.as_deref());
+            let decoded = decode::decode_batch(self, pending, &prompt, &options.decode)?;
+            for (chunk, chunk_words) in pending.iter().zip(decoded) {
+                append_mapped(words, chunk, chunk_words, duration);
+            }
+            on_progress(pending.last().map_or(0.0, Chunk::source_end));
+            pending.clear();
+            Ok(())
+        };
+        for block in blocks {
+            segmenter.push(&block?);
+            while let Some(chunk) = segmenter.next_chunk() {
+                pending.push(chunk);
+                if pending.len() == batch_size {
+                    run_batch(&mut pending, &mut language, &mut words)?;
+                }
+            }
+        }
+        segmenter.finish();
+        while let Some(chunk) = segmenter.next_chunk() {
+            pending.push(chunk);
+            if pending.len() == batch_size {
+                run_batch(&mut pending, &mut language, &mut words)?;
+            }
+        }
+        run_batch(&mut pending, &mut language, &mut words)?;
+        on_progress(duration);
+        let language = language.unwrap_or_else(|| "en".into());
+        let segments =
+            Transcript::segment_words(words.into_iter().map(|w| (w, None)).collect(), 1.0, 30.0);
+        Ok(Transcript {
+            language,
+            duration,
+            segments,
+        })
+    }
+}
+
+/// Moves a window's words onto the source timeline, keeping the whole transcript in order
+/// and inside the audio.
+fn append_mapped(out: &mut Vec<Word>, chunk: &Chunk, words: Vec<Word>, duration: f64) {
+    for mut word in words {
+        let floor = out.last().map_or(0.0, |w| w.end.min(w.start.max(w.end)));
+        let start = chunk.to_source(word.start).clamp(0.0, duration);
+        let end = chunk.to_source(word.end).clamp(0.0, duration);
+        word.start = round_ms(start.max(floor.min(end)));
+        word.end = round_ms(end.max(word.start));
+        if let Some(prev) = out.last() {
+            word.start = word.start.max(prev.start);
+            word.end = word.end.max(word.start);
+        }
+        if !word.text.trim().is_empty() {
+            out.push(word);
+        }
+    }
+}
+
+fn round_ms(t: f64) -> f64 {
+    (t * 1000.0).round() / 1000.0
+}
+
+fn parse_compute_type(name: &str) -> Result<ComputeType, AsrError> {
+    Ok(match name {
+        "default" => ComputeType::DEFAULT,
+        "auto" => ComputeType::AUTO,
+        "int8" => ComputeType::INT8,
+        "int8_float32" => ComputeType::INT8_FLOAT32,
+        "int16" => ComputeType::INT16,
+        "float32" => ComputeType::FLOAT32,
+        other => {
+            return Err(AsrError::Engine(format!(
+                "unknown compute type {other:?}: use int8, int8_float32, int16, float32, auto or default"
+            )))
+        }
+    })
+}
+
+/// The local engine behind the [`Transcriber`] trait; holds one loaded model.
+#[derive(Debug, Clone)]
+pub struct LocalEngine {
+    model: Arc<WhisperModel>,
+    options: LocalOptions,
+}
+
+impl LocalEngine {
+    /// Loads the model in `dir` with `options`.
+    pub fn load(dir: &Path, options: LocalOptions) -> Result<Self, AsrError> {
+        let model = WhisperModel::load(dir, options.threads, &options.compute_type)?;
+        Ok(Self {
+            model: Arc::new(model),
+            options,
+        })
+    }
+
+    /// The loaded model.
+    pub fn model(&self) -> &WhisperModel {
+        &self.model
+    }
+}
+
+/// Audio blocks handed from the async decoder to the blocking model: 5 s each, at most
+/// a few in flight, so memory stays flat however long the input is.
+const BLOCK_SAMPLES: usize = 5 * SAMPLE_RATE;
+const BLOCKS_IN_FLIGHT: usize = 4;
+
+#[async_trait::async_trait]
+impl Transcriber for LocalEngine {
+    #[tracing::instrument(skip_all, fields(input = %input.display(), model = %self.model.info.name))]
+    async fn transcribe(
+        &self,
+        input: &Path,
+        options: &TranscribeOptions,
+        progress: &dyn Progress,
+    ) -> Result<Transcript, AsrError> {
+        let mut decoder = AudioDecoder::open(input).await?;
+        let duration = decoder.duration();
+        progress.stage("transcribing");
+        progress.update(0.0, duration);
+
+        let (block_tx, mut block_rx) =
+            tokio::sync::mpsc::channel::<Result<Vec<f32>, AsrError>>(BLOCKS_IN_FLIGHT);
+        let reader = tokio::spawn(async move {
+            loop {
+                let next = decoder.next_chunk(BLOCK_SAMPLES).await;
+                let stop = !matches!(next, Ok(Some(_)));
+                let item = match next {
+                    Ok(Some(block)) => Ok(block),
+                    Ok(None) => break,
+                    Err(e) => Err(AsrError::from(e)),
+                };
+                if block_tx.send(item).await.is_err() || stop {
+                    break;
+                }
+            }
+        });
+
+        let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel::<f64>();
+        let model = Arc::clone(&self.model);
+        let local = self.options.clone();
+        let language = options.language.clone();
+        let worker = tokio::task::spawn_blocking(move || {
+            let blocks = std::iter::from_fn(move || block_rx.blocking_recv());
+            model.transcribe_blocks(blocks, duration, language.as_deref(), &local, |t| {
+                let _ = progress_tx.send(t);
+            })
+        });
+        while let Some(done) = progress_rx.recv().await {
+            progress.update(done.min(duration), duration);
+        }
+        let result = worker
+            .await
+            .map_err(|e| AsrError::Engine(format!("the transcription worker stopped: {e}")))?;
+        reader.abort();
+        let transcript = result?;
+        transcript.validate().map_err(|e| {
+            AsrError::Engine(format!("internal error: transcript failed validation: {e}"))
+        })?;
+        Ok(transcript)
+    }
+}

