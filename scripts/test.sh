@@ -17,7 +17,7 @@ started=$SECONDS
 step() { log "== $* ($((SECONDS - started)) s)"; }
 
 step "setup"
-"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/setup.sh" --base
 ensure_cargo_on_path
 
 step "fixtures"

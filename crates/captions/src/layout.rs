@@ -68,13 +68,15 @@ pub(crate) fn layout(words: &[&str], max_chars: usize, max_lines: usize) -> Opti
 }
 
 /// Word indices where lines 2..=`lines` start, minimising the summed distance of each line
-/// length from the mean (for two lines: the difference of the two lengths) less a bonus for
-/// every break that follows punctuation. Ties go to the earlier break, which keeps the top
-/// line the shorter one.
+/// length from the mean (for two lines: the difference of the two lengths), less a bonus
+/// for every line that ends on punctuation, plus a penalty for every line that ends on a
+/// word leaning on the next. Ties go to the earlier break, which keeps the top line the
+/// shorter one.
 fn balanced_breaks(words: &[&str], lens: &[usize], max_chars: usize, lines: usize) -> Vec<usize> {
     let n = words.len();
-    // Lengths are scaled by the line count so the mean is an integer and all costs stay exact.
-    let mean_scaled = joined_len(lens) + 1 - lines; // sum of line lengths
+    // Lengths are scaled by the line count so the mean is an integer and all costs stay
+    // exact: the scaled mean is the sum of the line lengths.
+    let mean_scaled = joined_len(lens) + 1 - lines;
     let line_cost = |from: usize, to: usize| -> Option<i64> {
         let len = joined_len(&lens[from..to]);
         if to - from > 1 && len > max_chars {

@@ -163,7 +163,7 @@ impl WhisperModel {
         prompt
     }
 
-    /// The most likely language of a window: one decoding step restricted to language tokens.
+    /// The most likely language of a window, by CTranslate2's language detection.
     fn detect_language(&self, chunk: &Chunk) -> Result<String, AsrError> {
         let mut features = Vec::new();
         self.mel.extract_into(&chunk.samples, &mut features);
@@ -173,35 +173,15 @@ impl WhisperModel {
             ct2rs::sys::Device::CPU,
         )
         .map_err(|e| AsrError::Engine(format!("{e:#}")))?;
-        let language_ids: std::collections::HashSet<usize> =
-            self.vocab.languages.values().copied().collect();
-        let suppress: Vec<i32> = (0..self.vocab.len())
-            .filter(|id| !language_ids.contains(id))
-            .map(|id| id as i32)
-            .collect();
-        let options = WhisperOptions {
-            beam_size: 1,
-            max_length: 2,
-            suppress_blank: false,
-            suppress_tokens: suppress,
-            ..WhisperOptions::default()
-        };
-        let prompt = vec![vec![self.vocab.token(self.vocab.sot).to_owned()]];
-        let result = self
+        let results = self
             .whisper
-            .generate(&view, &prompt, &options)
+            .detect_language(&view)
             .map_err(|e| AsrError::Engine(format!("{e:#}")))?;
-        let id = result
-            .first()
-            .and_then(|r| r.sequences_ids.first())
-            .and_then(|s| s.first())
-            .copied();
-        let code = self
-            .vocab
-            .languages
-            .iter()
-            .find(|(_, &v)| Some(v) == id)
-            .map(|(k, _)| k.clone());
+        let best = results.first().and_then(|r| r.first());
+        // ct2rs 0.10 keeps DetectionResult's fields private; its Debug output is the only
+        // way to read them (the version is pinned in Cargo.toml for this reason).
+        let code = best.and_then(|d| language_from_debug(&format!("{d:?}")));
+        tracing::debug!(?best, ?code, "detected language");
         Ok(code.unwrap_or_else(|| "en".into()))
     }
 
@@ -295,6 +275,14 @@ fn append_mapped(out: &mut Vec<Word>, chunk: &Chunk, words: Vec<Word>, duration:
     }
 }
 
+/// Reads the language code out of `DetectionResult { language: "<|de|>", probability: 0.9 }`.
+fn language_from_debug(debug: &str) -> Option<String> {
+    let start = debug.find("<|")? + 2;
+    let end = start + debug[start..].find("|>")?;
+    let code = &debug[start..end];
+    (!code.is_empty() && code.chars().all(|c| c.is_ascii_alphabetic())).then(|| code.to_owned())
+}
+
 fn round_ms(t: f64) -> f64 {
     (t * 1000.0).round() / 1000.0
 }
@@ -313,6 +301,25 @@ fn parse_compute_type(name: &str) -> Result<ComputeType, AsrError> {
             )))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_language_from_a_detection_result() {
+        assert_eq!(
+            language_from_debug(r#"DetectionResult { language: "<|de|>", probability: 0.97 }"#)
+                .as_deref(),
+            Some("de")
+        );
+        assert_eq!(language_from_debug("DetectionResult { }"), None);
+        assert_eq!(
+            language_from_debug(r#"{ language: "<|nocaptions|>x" }"#).as_deref(),
+            Some("nocaptions")
+        );
+    }
 }
 
 /// The local engine behind the [`Transcriber`] trait; holds one loaded model.
