@@ -22,6 +22,8 @@ ensure_cargo_on_path
 
 step "fixtures"
 "$ROOT/scripts/fixtures.sh"
+# A talk long enough for several batches on both decoding workers.
+"$ROOT/scripts/fixtures.sh" talk --minutes 3
 
 # Services the integration tests talk to. Each one is started here in the background,
 # exports the settings its tests read (tests that need one skip when they are unset), and

@@ -198,6 +198,51 @@ async fn multilingual_model_detects_the_spoken_language() {
     assert_eq!(transcript.language, "en");
 }
 
+/// A 3-minute talk spans several batches decoded by two workers at once: the words must
+/// come back in order, with every sentence of the timeline where the fixture placed it.
+#[tokio::test]
+async fn long_talk_decoded_in_parallel_stays_in_order() {
+    let model = model_dir();
+    let input = fixture("talk-3m.mp4");
+    let run = clipforge(
+        &[
+            "transcribe",
+            input.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--threads",
+            "2",
+            "--workers",
+            "2",
+        ],
+        &[],
+    )
+    .await;
+    assert!(run.ok, "{}", run.stderr);
+    let transcript: Transcript = serde_json::from_str(&run.stdout).unwrap();
+    transcript.validate().expect("ordered, inside the audio");
+    let reference = std::fs::read_to_string(fixture("talk-3m.txt")).unwrap();
+    let error = wer(&reference, &transcript.text());
+    assert!(error < 0.10, "WER {error:.3}");
+    assert!(transcript.duration > 170.0);
+    let words: Vec<_> = transcript.words().collect();
+    let timeline = std::fs::read_to_string(fixture("talk-3m.tsv")).unwrap();
+    let mut checked = 0;
+    for line in timeline.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (start, end): (f64, f64) = (cols[0].parse().unwrap(), cols[1].parse().unwrap());
+        // Every stretch of the timeline holds transcript words, and no word sits in the
+        // silence between stretches for long.
+        let inside = words
+            .iter()
+            .filter(|w| w.start >= start - 0.5 && w.end <= end + 0.5)
+            .count();
+        assert!(inside > 0, "no words between {start} and {end}");
+        checked += 1;
+    }
+    assert!(checked >= 15, "timeline has {checked} stretches");
+}
+
 #[tokio::test]
 async fn silence_gives_no_words() {
     let model = model_dir();

@@ -54,10 +54,6 @@ pub(super) fn decode_batch(
         model.mel.extract_into(&chunk.samples, &mut features);
     }
     let encoded = {
-        let _one_encoder = model
-            .encoding
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let view = StorageView::new(
             &[chunks.len(), n_mels, CHUNK_FRAMES],
             &mut features,
@@ -95,11 +91,6 @@ pub(super) fn decode_batch(
             Device::CPU,
         )
         .map_err(engine)?;
-        // Generating from features encodes them first: same memory rule as above.
-        let _one_encoder = model
-            .encoding
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let retry = model
             .whisper
             .generate(

@@ -111,10 +111,6 @@ pub struct WhisperModel {
     /// Tokens the alignment pass starts with (`<|startoftranscript|>` [+ language, task]).
     align_start: Vec<usize>,
     space_token: usize,
-    /// Held while a worker runs the encoder. The encoder's attention over 1,500 frames is
-    /// the largest allocation of the pipeline; letting only one worker encode at a time
-    /// bounds peak memory while the other keeps decoding.
-    encoding: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for WhisperModel {
@@ -159,7 +155,6 @@ impl WhisperModel {
             mel,
             info,
             space_token,
-            encoding: std::sync::Mutex::new(()),
         })
     }
 
@@ -246,6 +241,7 @@ impl WhisperModel {
                         break;
                     };
                     let decoded = decode::decode_batch(self, &chunks, &prompt, &options.decode);
+                    release_free_memory();
                     if done_tx.send((index, chunks, decoded)).is_err() {
                         break;
                     }
@@ -471,6 +467,19 @@ fn limit_malloc_arenas() {
     // from any thread, and it takes no pointers.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+/// Hands memory freed by a batch back to the system. The encoder's large, short-lived
+/// buffers otherwise stay in the heap and fragment it: peak RSS crept from 510 MB after
+/// 11 minutes of audio to 590 MB after 60 without this.
+#[allow(unsafe_code)]
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns unused heap pages to the kernel; it takes no
+    // pointers and is thread-safe in glibc.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
