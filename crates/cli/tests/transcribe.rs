@@ -60,6 +60,26 @@ async fn clipforge(args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
+/// Runs `clipforge transcribe INPUT --model MODEL EXTRA...` and parses its JSON, failing
+/// the test with clipforge's error when it does not succeed.
+async fn transcribe(input: &Path, model: &Path, extra: &[&str]) -> Transcript {
+    let mut args = vec![
+        "transcribe",
+        input.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let run = clipforge(&args, &[]).await;
+    assert!(
+        run.ok,
+        "transcribe {} failed: {}",
+        input.display(),
+        run.stderr
+    );
+    serde_json::from_str(&run.stdout).expect("stdout is the transcript JSON")
+}
+
 /// Word error rate of `hyp` against `reference`, both normalised to lowercase words.
 fn wer(reference: &str, hyp: &str) -> f64 {
     let norm = |s: &str| -> Vec<String> {
@@ -88,21 +108,7 @@ fn wer(reference: &str, hyp: &str) -> f64 {
 async fn real_speech_transcribes_accurately_with_word_times() {
     let model = model_dir();
     let input = fixture("librivox-talk.mp4");
-    let run = clipforge(
-        &[
-            "transcribe",
-            input.to_str().unwrap(),
-            "--model",
-            model.to_str().unwrap(),
-            "--threads",
-            "2",
-        ],
-        &[],
-    )
-    .await;
-    assert!(run.ok, "transcribe failed: {}", run.stderr);
-    let transcript: Transcript =
-        serde_json::from_str(&run.stdout).expect("stdout is the transcript JSON");
+    let transcript = transcribe(&input, &model, &["--threads", "2"]).await;
     transcript
         .validate()
         .expect("words are ordered, inside the audio and non-empty");
@@ -162,18 +168,7 @@ async fn multilingual_model_detects_the_spoken_language() {
         .run()
         .await
         .expect("espeak-ng speaks German");
-    let run = clipforge(
-        &[
-            "transcribe",
-            german.to_str().unwrap(),
-            "--model",
-            base.to_str().unwrap(),
-        ],
-        &[],
-    )
-    .await;
-    assert!(run.ok, "{}", run.stderr);
-    let transcript: Transcript = serde_json::from_str(&run.stdout).unwrap();
+    let transcript = transcribe(&german, &base, &[]).await;
     assert_eq!(transcript.language, "de", "{}", transcript.text());
     let text = transcript.text().to_lowercase();
     assert!(
@@ -182,19 +177,7 @@ async fn multilingual_model_detects_the_spoken_language() {
     );
 
     // An explicit language wins over detection.
-    let run = clipforge(
-        &[
-            "transcribe",
-            german.to_str().unwrap(),
-            "--model",
-            base.to_str().unwrap(),
-            "--language",
-            "en",
-        ],
-        &[],
-    )
-    .await;
-    let transcript: Transcript = serde_json::from_str(&run.stdout).unwrap();
+    let transcript = transcribe(&german, &base, &["--language", "en"]).await;
     assert_eq!(transcript.language, "en");
 }
 
@@ -204,22 +187,7 @@ async fn multilingual_model_detects_the_spoken_language() {
 async fn long_talk_decoded_in_parallel_stays_in_order() {
     let model = model_dir();
     let input = fixture("talk-3m.mp4");
-    let run = clipforge(
-        &[
-            "transcribe",
-            input.to_str().unwrap(),
-            "--model",
-            model.to_str().unwrap(),
-            "--threads",
-            "2",
-            "--workers",
-            "2",
-        ],
-        &[],
-    )
-    .await;
-    assert!(run.ok, "{}", run.stderr);
-    let transcript: Transcript = serde_json::from_str(&run.stdout).unwrap();
+    let transcript = transcribe(&input, &model, &["--threads", "2", "--workers", "2"]).await;
     transcript.validate().expect("ordered, inside the audio");
     let reference = std::fs::read_to_string(fixture("talk-3m.txt")).unwrap();
     let error = wer(&reference, &transcript.text());
@@ -247,18 +215,7 @@ async fn long_talk_decoded_in_parallel_stays_in_order() {
 async fn silence_gives_no_words() {
     let model = model_dir();
     let input = fixture("silence.mp4");
-    let run = clipforge(
-        &[
-            "transcribe",
-            input.to_str().unwrap(),
-            "--model",
-            model.to_str().unwrap(),
-        ],
-        &[],
-    )
-    .await;
-    assert!(run.ok, "{}", run.stderr);
-    let transcript: Transcript = serde_json::from_str(&run.stdout).unwrap();
+    let transcript = transcribe(&input, &model, &[]).await;
     assert_eq!(
         transcript.words().count(),
         0,
