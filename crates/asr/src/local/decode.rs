@@ -16,6 +16,9 @@ use clipforge_core::Word;
 
 /// Encoder frames per second of audio (two mel frames per encoder position).
 const ALIGN_FRAMES_PER_SEC: f64 = 50.0;
+/// Below this many words per second of audio, a window whose text stays improbable at every
+/// temperature is taken for a hallucination on non-speech (speech runs at 2–3 words/s).
+const MIN_WORDS_PER_SECOND: f64 = 0.2;
 /// Median filter width Whisper's word alignment uses.
 const MEDIAN_FILTER_WIDTH: i64 = 7;
 
@@ -106,7 +109,13 @@ pub(super) fn decode_batch(
                 && attempt.avg_logprob > attempts[i].avg_logprob
                 || attempts[i].compression_ratio > opts.compression_ratio_threshold;
             if better {
-                attempts[i] = attempt;
+                // Whether the window holds speech is a property of the audio, read from the
+                // first (greedy/beam) pass; sampling passes rescale the logits it comes from.
+                let no_speech_prob = attempts[i].no_speech_prob;
+                attempts[i] = Attempt {
+                    no_speech_prob,
+                    ..attempt
+                };
             }
             if attempts[i].failed(opts) {
                 still.push(i);
@@ -115,17 +124,32 @@ pub(super) fn decode_batch(
         failing = still;
     }
     for i in failing {
-        // Nothing trustworthy came out even at the highest temperature: a repetition loop
-        // left in a transcript is worse than a gap.
-        if attempts[i].compression_ratio > opts.compression_ratio_threshold {
-            tracing::warn!(
-                chunk = i,
-                "dropping a window that only decodes to repetitions"
+        // Nothing trustworthy came out even at the highest temperature. A repetition loop
+        // left in a transcript is worse than a gap; so is a word or two the model is unsure
+        // of over a long stretch (a tone or hum gives "you." or "No, no."), where real
+        // speech, even hard to hear, yields a few words a second.
+        let a = &attempts[i];
+        let words = model.vocab.decode(&a.tokens).split_whitespace().count();
+        let sparse = (words as f64) < chunks[i].duration() * MIN_WORDS_PER_SECOND;
+        if a.compression_ratio > opts.compression_ratio_threshold || sparse {
+            tracing::info!(
+                window = i,
+                text = %model.vocab.decode(&a.tokens),
+                "dropping a window that decodes only to unlikely text"
             );
             attempts[i].tokens.clear();
         }
     }
-
+    for (i, a) in attempts.iter().enumerate() {
+        tracing::debug!(
+            window = i,
+            tokens = a.tokens.len(),
+            avg_logprob = a.avg_logprob,
+            no_speech_prob = a.no_speech_prob,
+            compression_ratio = a.compression_ratio,
+            "window decoded"
+        );
+    }
     let text_tokens: Vec<Vec<usize>> = attempts
         .iter()
         .map(|a| {

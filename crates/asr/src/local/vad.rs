@@ -26,6 +26,10 @@ const ABSOLUTE_FLOOR_DB: f32 = -55.0;
 /// (steady hum or hiss) unless it is loud in absolute terms.
 const MIN_DYNAMIC_DB: f32 = 12.0;
 const LOUD_DB: f32 = -30.0;
+/// Regions at least this long (1 s) must show speech-like loudness changes.
+const MIN_JUDGED_REGION: usize = 50;
+/// Least spread between a region's loud and quiet frames (90th vs 10th percentile).
+const MIN_SPREAD_DB: f32 = 6.0;
 
 /// Where one stretch of a chunk came from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -142,6 +146,7 @@ impl Segmenter {
                 }
                 Plan::Take(ranges) => {
                     let chunk = self.cut(&ranges);
+                    tracing::debug!(pieces = ?chunk.pieces, "speech window");
                     self.cursor += ranges.last().map_or(0, |r| r.1);
                     self.discard_before_cursor();
                     return Some(chunk);
@@ -262,10 +267,16 @@ fn speech_regions(window: &[f32]) -> Vec<(usize, usize)> {
         .min(peak - MIN_DYNAMIC_DB)
         .max(ABSOLUTE_FLOOR_DB);
 
+    // Hysteresis: speech starts above `threshold` but only ends below a lower level, so
+    // quiet syllables under background noise stay inside their sentence.
+    let release = (floor + (peak - floor) * 0.1)
+        .max(ABSOLUTE_FLOOR_DB)
+        .min(threshold);
     let mut raw: Vec<(usize, usize)> = Vec::new();
     let mut start = None;
     for (i, &e) in window.iter().enumerate() {
-        match (e >= threshold, start) {
+        let level = if start.is_some() { release } else { threshold };
+        match (e >= level, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
                 raw.push((s, i));
@@ -289,14 +300,35 @@ fn speech_regions(window: &[f32]) -> Vec<(usize, usize)> {
             _ => regions.push((s, e)),
         }
     }
+    regions.retain(|&(s, e)| {
+        let keep = modulated(&window[s..e]);
+        if !keep {
+            tracing::debug!(start = s, end = e, "steady sound, not speech");
+        }
+        keep
+    });
     regions
+}
+
+/// Speech rises and falls with its syllables several times a second; a steady sound (a
+/// tone, a hum, constant noise) does not. Whisper turns such sounds into invented words
+/// ("you.", "Thank you."), so they never reach it. Short regions pass: too few frames to tell.
+fn modulated(energies: &[f32]) -> bool {
+    if energies.len() < MIN_JUDGED_REGION {
+        return true;
+    }
+    let mut sorted = energies.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q) as usize];
+    at(0.9) - at(0.1) >= MIN_SPREAD_DB
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A 300 Hz tone at about −20 dBFS for `speech`, then silence with faint noise.
+    /// Speech stand-in: a 300 Hz tone at about −20 dBFS whose loudness rises and falls four
+    /// times a second like syllables; silence is faint noise.
     fn signal(parts: &[(f64, bool)]) -> Vec<f32> {
         let mut out = Vec::new();
         let mut seed = 1u32;
@@ -305,9 +337,10 @@ mod tests {
             for i in 0..n {
                 seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
                 let noise = ((seed >> 9) as f32 / (1u32 << 23) as f32 - 0.5) * 0.0005;
+                let t = i as f32 / SAMPLE_RATE as f32;
+                let syllables = 0.55 + 0.45 * (2.0 * std::f32::consts::PI * 4.0 * t).sin();
                 let tone = if speech {
-                    (2.0 * std::f32::consts::PI * 300.0 * i as f32 / SAMPLE_RATE as f32).sin()
-                        * 0.14
+                    (2.0 * std::f32::consts::PI * 300.0 * t).sin() * 0.2 * syllables
                 } else {
                     0.0
                 };
@@ -339,6 +372,20 @@ mod tests {
 
     fn speech_seconds(chunks: &[Chunk]) -> f64 {
         chunks.iter().map(Chunk::duration).sum()
+    }
+
+    #[test]
+    fn a_steady_tone_is_not_speech() {
+        let mut seed = 7u32;
+        let hum: Vec<f32> = (0..SAMPLE_RATE * 40)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let noise = ((seed >> 9) as f32 / (1u32 << 23) as f32 - 0.5) * 0.05;
+                (2.0 * std::f32::consts::PI * 440.0 * i as f32 / SAMPLE_RATE as f32).sin() * 0.12
+                    + noise
+            })
+            .collect();
+        assert!(chunks_of(&hum, 16_000).is_empty());
     }
 
     #[test]

@@ -216,14 +216,13 @@ pub fn split_words(vocab: &Vocabulary, ids: &[usize]) -> Vec<WordTokens> {
         out.push(word);
     }
     if let Some(open) = pending_open {
-        match out.last_mut() {
-            Some(prev) => {
-                prev.text.push_str(&open.text);
-                prev.tokens.end = open.tokens.end;
-            }
-            None => out.push(open),
+        if let Some(prev) = out.last_mut() {
+            prev.text.push_str(&open.text);
+            prev.tokens.end = open.tokens.end;
         }
     }
+    // Punctuation with no word to attach to ("...." decoded from a tone) is not speech.
+    out.retain(|w| w.text.chars().any(char::is_alphanumeric));
     out
 }
 
@@ -280,6 +279,16 @@ mod tests {
         assert_eq!(v.decode(&[0, 1, 2, 3]), " Hello, world.");
         assert_eq!(v.decode(&[9, 10]), " café");
         assert_eq!(v.decode(&[v.eot, v.sot]), "");
+    }
+
+    #[test]
+    fn lone_punctuation_is_not_a_word() {
+        let v = vocab();
+        assert!(split_words(&v, &[3, 3]).is_empty());
+        assert!(split_words(&v, &[4]).is_empty());
+        let words = split_words(&v, &[3, 0]);
+        assert_eq!(words.len(), 1);
+        assert_eq!(words[0].text, "Hello");
     }
 
     #[test]
