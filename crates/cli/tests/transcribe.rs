@@ -426,17 +426,14 @@ async fn models_import_validates_and_installs() {
         .exists());
 
     let model = model_dir();
-    let run = clipforge(
-        &[
-            "models",
-            "import",
-            model.to_str().unwrap(),
-            "--name",
-            "mine",
-        ],
-        &env,
-    )
-    .await;
+    let import_mine = [
+        "models",
+        "import",
+        model.to_str().unwrap(),
+        "--name",
+        "mine",
+    ];
+    let run = clipforge(&import_mine, &env).await;
     assert!(run.ok, "{}", run.stderr);
     assert!(data.path().join("models/mine/model.bin").is_file());
     let run = clipforge(&["models", "list"], &env).await;
@@ -445,17 +442,8 @@ async fn models_import_validates_and_installs() {
         "{}",
         run.stdout
     );
-    let run = clipforge(
-        &[
-            "models",
-            "import",
-            model.to_str().unwrap(),
-            "--name",
-            "mine",
-        ],
-        &env,
-    )
-    .await;
+    // Importing under a name already taken is refused.
+    let run = clipforge(&import_mine, &env).await;
     assert!(
         !run.ok && run.stderr.contains("already installed"),
         "{}",

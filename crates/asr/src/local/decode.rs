@@ -129,12 +129,13 @@ pub(super) fn decode_batch(
         // of over a long stretch (a tone or hum gives "you." or "No, no."), where real
         // speech, even hard to hear, yields a few words a second.
         let a = &attempts[i];
-        let words = model.vocab.decode(&a.tokens).split_whitespace().count();
+        let text = model.vocab.decode(&a.tokens);
+        let words = text.split_whitespace().count();
         let sparse = (words as f64) < chunks[i].duration() * MIN_WORDS_PER_SECOND;
         if a.compression_ratio > opts.compression_ratio_threshold || sparse {
             tracing::info!(
                 window = i,
-                text = %model.vocab.decode(&a.tokens),
+                %text,
                 "dropping a window that decodes only to unlikely text"
             );
             attempts[i].tokens.clear();

@@ -41,11 +41,11 @@ impl Default for LocalOptions {
     fn default() -> Self {
         Self {
             threads: std::thread::available_parallelism().map_or(2, |n| n.get().min(8)),
-            // Two single-threaded replicas beat one two-threaded one (see transcribe_blocks).
             compute_type: "int8".into(),
             // Two windows a batch: the encoder's attention for each window is ~50 MB per
             // head-layer pass, and larger batches bought no speed with two workers.
             batch_size: 2,
+            // Two single-threaded replicas beat one two-threaded one (see transcribe_blocks).
             workers: 2,
             decode: DecodeOptions::default(),
         }
@@ -102,6 +102,7 @@ impl DecodeOptions {
     }
 }
 
+/// Seed of CTranslate2's sampler, used only by the temperature fallback.
 const FALLBACK_SEED: u32 = 20_261_121;
 
 /// A loaded Whisper model and what decoding needs to know about it.

@@ -254,10 +254,8 @@ fn speech_regions(window: &[f32]) -> Vec<(usize, usize)> {
     if window.is_empty() {
         return Vec::new();
     }
-    let mut sorted = window.to_vec();
-    sorted.sort_by(f32::total_cmp);
-    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q) as usize];
-    let (floor, peak) = (at(0.10), at(0.99));
+    let levels = Levels::of(window);
+    let (floor, peak) = (levels.at(0.10), levels.at(0.99));
     if peak < ABSOLUTE_FLOOR_DB || (peak - floor < MIN_DYNAMIC_DB && peak < LOUD_DB) {
         return Vec::new();
     }
@@ -317,10 +315,25 @@ fn modulated(energies: &[f32]) -> bool {
     if energies.len() < MIN_JUDGED_REGION {
         return true;
     }
-    let mut sorted = energies.to_vec();
-    sorted.sort_by(f32::total_cmp);
-    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q) as usize];
-    at(0.9) - at(0.1) >= MIN_SPREAD_DB
+    let levels = Levels::of(energies);
+    levels.at(0.9) - levels.at(0.1) >= MIN_SPREAD_DB
+}
+
+/// Frame energies in sorted order, to read percentiles from.
+struct Levels(Vec<f32>);
+
+impl Levels {
+    /// `energies` must not be empty.
+    fn of(energies: &[f32]) -> Self {
+        let mut sorted = energies.to_vec();
+        sorted.sort_by(f32::total_cmp);
+        Self(sorted)
+    }
+
+    /// The level below which fraction `q` (0–1) of the frames lie.
+    fn at(&self, q: f64) -> f32 {
+        self.0[((self.0.len() - 1) as f64 * q) as usize]
+    }
 }
 
 #[cfg(test)]
@@ -329,14 +342,19 @@ mod tests {
 
     /// Speech stand-in: a 300 Hz tone at about −20 dBFS whose loudness rises and falls four
     /// times a second like syllables; silence is faint noise.
+    /// Uniform noise in −amplitude/2..amplitude/2 from a small deterministic generator.
+    fn noise(seed: &mut u32, amplitude: f32) -> f32 {
+        *seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        ((*seed >> 9) as f32 / (1u32 << 23) as f32 - 0.5) * amplitude
+    }
+
     fn signal(parts: &[(f64, bool)]) -> Vec<f32> {
         let mut out = Vec::new();
         let mut seed = 1u32;
         for &(secs, speech) in parts {
             let n = (secs * SAMPLE_RATE as f64) as usize;
             for i in 0..n {
-                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                let noise = ((seed >> 9) as f32 / (1u32 << 23) as f32 - 0.5) * 0.0005;
+                let noise = noise(&mut seed, 0.0005);
                 let t = i as f32 / SAMPLE_RATE as f32;
                 let syllables = 0.55 + 0.45 * (2.0 * std::f32::consts::PI * 4.0 * t).sin();
                 let tone = if speech {
@@ -379,10 +397,8 @@ mod tests {
         let mut seed = 7u32;
         let hum: Vec<f32> = (0..SAMPLE_RATE * 40)
             .map(|i| {
-                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                let noise = ((seed >> 9) as f32 / (1u32 << 23) as f32 - 0.5) * 0.05;
                 (2.0 * std::f32::consts::PI * 440.0 * i as f32 / SAMPLE_RATE as f32).sin() * 0.12
-                    + noise
+                    + noise(&mut seed, 0.05)
             })
             .collect();
         assert!(chunks_of(&hum, 16_000).is_empty());
