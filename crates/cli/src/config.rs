@@ -13,6 +13,19 @@ pub struct Config {
     pub asr: AsrConfig,
     pub openai: OpenAiSection,
     pub deepgram: DeepgramSection,
+    pub llm: LlmSection,
+}
+
+/// The optional language model that re-ranks and titles clip suggestions.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmSection {
+    /// Rank with the model on every `suggest` (default: only with `--llm`).
+    pub enabled: bool,
+    /// API root of any OpenAI-compatible server, e.g. `http://localhost:11434/v1`.
+    pub base_url: Option<String>,
+    pub api_key: Option<SecretString>,
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,6 +89,21 @@ impl Config {
         if let Some(v) = get("CLIPFORGE_THREADS").and_then(|v| v.parse().ok()) {
             self.asr.threads = Some(v);
         }
+        if let Some(v) = get("CLIPFORGE_LLM_BASE_URL") {
+            if self.llm.base_url.as_deref() != Some(v.as_str())
+                && get("CLIPFORGE_LLM_API_KEY").is_none()
+            {
+                // A key from the file belongs to the file's server; never send it elsewhere.
+                self.llm.api_key = None;
+            }
+            self.llm.base_url = Some(v);
+        }
+        if let Some(v) = get("CLIPFORGE_LLM_API_KEY") {
+            self.llm.api_key = Some(SecretString::from(v));
+        }
+        if let Some(v) = get("CLIPFORGE_LLM_MODEL") {
+            self.llm.model = Some(v);
+        }
         // The speech API sections are layered by their engines' own `from_env`, which
         // knows which key may be sent to which host (see `transcribe::remote_engine`).
     }
@@ -117,6 +145,19 @@ mod tests {
             "sk-file"
         );
         assert!(!format!("{config:?}").contains("sk-file"));
+    }
+
+    #[test]
+    fn llm_key_from_the_file_is_not_sent_to_another_server() {
+        let text = "[llm]\nbase_url = \"http://a.example/v1\"\napi_key = \"sk-a\"\n";
+        let mut config: Config = toml::from_str(text).unwrap();
+        config.apply_env(|k| (k == "CLIPFORGE_LLM_BASE_URL").then(|| "http://b.example/v1".into()));
+        assert_eq!(config.llm.base_url.as_deref(), Some("http://b.example/v1"));
+        assert!(config.llm.api_key.is_none());
+        let mut same: Config = toml::from_str(text).unwrap();
+        same.apply_env(|k| (k == "CLIPFORGE_LLM_MODEL").then(|| "llama3".into()));
+        assert_eq!(same.llm.api_key.as_ref().unwrap().expose_secret(), "sk-a");
+        assert_eq!(same.llm.model.as_deref(), Some("llama3"));
     }
 
     #[test]

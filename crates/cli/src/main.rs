@@ -2,6 +2,7 @@
 
 mod config;
 mod progress;
+mod suggest;
 mod transcribe;
 
 use std::path::PathBuf;
@@ -27,6 +28,8 @@ struct Cli {
 enum Command {
     /// Transcribe the speech in a video or audio file, with word timestamps.
     Transcribe(transcribe::TranscribeArgs),
+    /// Find the best moments for short clips in a video or a transcript.
+    Suggest(suggest::SuggestArgs),
     /// Manage local Whisper models.
     #[command(subcommand)]
     Models(transcribe::ModelsCommand),
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         let config = config::Config::load(cli.config.as_deref())?;
         match cli.command {
             Command::Transcribe(args) => transcribe::run(args, &config).await,
+            Command::Suggest(args) => suggest::run(args, &config).await,
             Command::Models(cmd) => transcribe::models(cmd, &config),
         }
     });

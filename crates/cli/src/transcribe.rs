@@ -9,6 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use clipforge_asr::model;
 use clipforge_asr::{LocalEngine, LocalOptions, TranscribeOptions, Transcriber};
 use clipforge_captions::SubtitleFormat;
+use clipforge_core::Transcript;
 
 use crate::config::Config;
 use crate::progress::TerminalProgress;
@@ -49,6 +50,13 @@ pub struct TranscribeArgs {
     /// Write to FILE instead of standard output (written only when transcription succeeds).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    asr: AsrArgs,
+}
+
+/// How to transcribe: shared by every command that starts from a video.
+#[derive(Debug, Args)]
+pub struct AsrArgs {
     /// Speech engine (default: local, or `asr.engine` in the config).
     #[arg(long, value_enum)]
     engine: Option<Engine>,
@@ -77,6 +85,28 @@ pub struct TranscribeArgs {
 }
 
 pub async fn run(args: TranscribeArgs, config: &Config) -> anyhow::Result<()> {
+    let transcript = transcribe_file(&args.input, &args.asr, config).await?;
+    let text = clipforge_captions::export(&transcript, args.format.into());
+    match &args.output {
+        Some(path) => write_atomically(path, text.as_bytes())?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            if !text.ends_with('\n') {
+                stdout.write_all(b"\n")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Transcribes one media file with the engine the flags and the config choose, showing
+/// progress on a terminal.
+pub async fn transcribe_file(
+    input: &Path,
+    args: &AsrArgs,
+    config: &Config,
+) -> anyhow::Result<Transcript> {
     if let Some(lang) = &args.language {
         if lang.len() < 2 || lang.len() > 3 || !lang.chars().all(|c| c.is_ascii_lowercase()) {
             bail!("--language {lang:?} is not an ISO 639-1 code such as en, de or es");
@@ -94,33 +124,19 @@ pub async fn run(args: TranscribeArgs, config: &Config) -> anyhow::Result<()> {
         },
     };
     let transcriber: Box<dyn Transcriber> = match engine {
-        Engine::Local => Box::new(local_engine(&args, config)?),
+        Engine::Local => Box::new(local_engine(args, config)?),
         Engine::Openai | Engine::Deepgram => remote_engine(engine, config)?,
     };
     let progress = TerminalProgress::new();
     let options = TranscribeOptions {
         language: args.language.clone(),
     };
-    let result = transcriber
-        .transcribe(&args.input, &options, &progress)
-        .await;
+    let result = transcriber.transcribe(input, &options, &progress).await;
     progress.finish();
-    let transcript = result?;
-    let text = clipforge_captions::export(&transcript, args.format.into());
-    match &args.output {
-        Some(path) => write_atomically(path, text.as_bytes())?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            if !text.ends_with('\n') {
-                stdout.write_all(b"\n")?;
-            }
-        }
-    }
-    Ok(())
+    Ok(result?)
 }
 
-fn local_engine(args: &TranscribeArgs, config: &Config) -> anyhow::Result<LocalEngine> {
+fn local_engine(args: &AsrArgs, config: &Config) -> anyhow::Result<LocalEngine> {
     let info = model::resolve(args.model.as_deref(), config.asr.model_dir.as_deref())?;
     let mut options = LocalOptions::default();
     if let Some(t) = args.threads.or(config.asr.threads) {
@@ -198,7 +214,7 @@ fn remote_engine(engine: Engine, config: &Config) -> anyhow::Result<Box<dyn Tran
 }
 
 /// Writes through a temporary file in the same folder, so a failure leaves no partial file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -1,64 +1,14 @@
 //! The real `clipforge` binary on real speech, real ffmpeg and the packaged tiny.en model
 //! (installed by scripts/setup.sh; test media made by scripts/fixtures.sh).
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use clipforge_core::Transcript;
-use clipforge_media::{MediaError, Runner};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
 
-fn fixture(name: &str) -> PathBuf {
-    let path = root().join("fixtures/generated").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/fixtures.sh first",
-        path.display()
-    );
-    path
-}
-
-fn model_dir() -> PathBuf {
-    let dir = clipforge_asr::model::default_models_dir().join("tiny.en");
-    assert!(
-        dir.join("model.bin").is_file(),
-        "{} is missing: run scripts/setup.sh first",
-        dir.display()
-    );
-    dir
-}
-
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-async fn clipforge(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Runner::new(2)
-        .command(env!("CARGO_BIN_EXE_clipforge"))
-        .args(args)
-        .timeout(Duration::from_secs(300));
-    for (k, v) in env {
-        cmd = cmd.env(k, v);
-    }
-    match cmd.run().await {
-        Ok(out) => Run {
-            ok: true,
-            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-            stderr: out.stderr_tail,
-        },
-        Err(MediaError::Failed { stderr_tail, .. }) => Run {
-            ok: false,
-            stdout: String::new(),
-            stderr: stderr_tail,
-        },
-        Err(e) => panic!("could not run clipforge: {e}"),
-    }
-}
+use clipforge_media::Runner;
+use common::{clipforge, fixture, model_dir};
 
 /// Runs `clipforge transcribe INPUT --model MODEL EXTRA...` and parses its JSON, failing
 /// the test with clipforge's error when it does not succeed.
