@@ -7,6 +7,10 @@ use crate::sentences::Sentences;
 use crate::topics::{cosine, Topics, VectorSums};
 use crate::voice::{self, VoiceProfile, BANDS};
 
+/// Share of a known speaker change in the cut cue at a clip's start and at its end.
+const START_TURN_WEIGHT: f64 = 0.4;
+const END_TURN_WEIGHT: f64 = 0.6;
+
 /// Sentences on each side compared at a cut.
 const EDGE: usize = 2;
 
@@ -57,13 +61,12 @@ impl Boundaries {
         }
     }
 
-    /// Folds the speaker change after sentence `i` into a cut cue. When turns are known,
-    /// they dominate: a clip that stops while its speaker is mid-flow sounds cut off,
-    /// whatever the words say.
-    fn with_turn(&self, cue: f64, s: &Sentences, i: usize) -> f64 {
+    /// Folds the speaker change after sentence `i` into a cut cue, with `weight` for the
+    /// turn when turns are known.
+    fn with_turn(&self, cue: f64, s: &Sentences, i: usize, weight: f64) -> f64 {
         let labelled = s.sentences.iter().any(|x| x.speaker.is_some());
         if labelled || !self.voice_change.is_empty() {
-            0.6 * self.turn_after(s, i) + 0.4 * cue
+            weight * self.turn_after(s, i) + (1.0 - weight) * cue
         } else {
             cue
         }
@@ -71,7 +74,7 @@ impl Boundaries {
 
     /// Whether the speaker changes after sentence `i`: from the transcript's labels when
     /// it has them, else from the voice.
-    fn turn_after(&self, s: &Sentences, i: usize) -> f64 {
+    pub fn turn_after(&self, s: &Sentences, i: usize) -> f64 {
         let (a, b) = (&s.sentences[i], &s.sentences[i + 1]);
         if a.speaker.is_some() || b.speaker.is_some() {
             return if a.speaker != b.speaker { 1.0 } else { 0.0 };
@@ -108,7 +111,9 @@ impl Boundaries {
         let inside = first..(first + EDGE + 1).min(last + 1);
         let contrast = self.contrast(across(sums, first.saturating_sub(EDGE)..first, inside));
         let cue = (0.45 * pause + 0.55 * contrast).max(topics.before(first));
-        self.with_turn(cue, s, first - 1)
+        // A speaker may open a new thought mid-turn ("Here is a number..."), so a turn
+        // weighs less at the start than at the end.
+        self.with_turn(cue, s, first - 1, START_TURN_WEIGHT)
     }
 
     /// How cleanly a clip of sentences `first..=last` ends.
@@ -128,7 +133,9 @@ impl Boundaries {
         let inside = (last + 1).saturating_sub(EDGE + 1).max(first)..last + 1;
         let contrast = self.contrast(across(sums, inside, last + 1..(last + 1 + EDGE).min(n)));
         let cue = (0.45 * pause + 0.55 * contrast).max(topics.after(last));
-        self.with_turn(cue, s, last)
+        // A clip that stops while its speaker is mid-flow sounds cut off, whatever the
+        // words say: at the end, a turn dominates.
+        self.with_turn(cue, s, last, END_TURN_WEIGHT)
     }
 }
 

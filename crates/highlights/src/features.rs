@@ -86,7 +86,14 @@ impl SentenceInfo {
         let laughter = lexicon::LAUGHTER.iter().any(|l| lower.contains(l));
         let opens = |list: &[&str]| list.iter().any(|p| starts_with_phrase(&tokens, p));
         let continues = opens(lexicon::CONTINUATIONS);
-        let dangling_start = continues || opens(lexicon::REFERENCES);
+        // "When he finally slept": a pronoun right after a linking word leans on an
+        // earlier sentence just as a leading pronoun does.
+        let linked_pronoun = tokens.len() > 2
+            && lexicon::LINKS.contains(&tokens[0].as_str())
+            && tokens[1..3]
+                .iter()
+                .any(|t| lexicon::PRONOUNS.contains(&t.as_str()));
+        let dangling_start = continues || opens(lexicon::REFERENCES) || linked_pronoun;
         let back_reference = lexicon::BACK_REFERENCES
             .iter()
             .any(|p| contains_phrase(&tokens, p));
@@ -282,6 +289,9 @@ impl Context<'_> {
         if first.dangling_start {
             f.hook *= 0.6;
         }
+        if self.opens_with_prompt(w) {
+            f.hook *= 0.6;
+        }
 
         // Emotion: emotion words per 100 words, plus loud delivery and laughter.
         let words: usize = info.iter().map(|i| i.tokens.len()).sum();
@@ -314,7 +324,7 @@ impl Context<'_> {
         let sums = self.sums;
         let start_cut = b.start(self.sentences, sums, self.topics, w.first, w.last);
         // A hook is itself the opening of a new thought.
-        let start = 0.5 * start_words + 0.5 * start_cut.max(0.8 * first.hook);
+        let start = 0.5 * start_words + 0.5 * start_cut.max(first.hook);
         f.clean_start = start >= 0.75;
 
         let last = &self.info[w.last];
@@ -336,7 +346,11 @@ impl Context<'_> {
             end_words *= 0.7;
         }
         let end_cut = b.end(self.sentences, sums, self.topics, w.first, w.last);
-        let end = 0.5 * end_words + 0.5 * end_cut;
+        let mut end = 0.5 * end_words + 0.5 * end_cut;
+        // The point was made before a reply that the clip trails into.
+        if self.trails_into_reply(w) {
+            end *= 0.85;
+        }
         f.conclusive_end = last.conclusive;
 
         let inside = self.topics.inside(w.first, w.last);
@@ -380,6 +394,30 @@ impl Context<'_> {
         speakers.dedup();
         f.speakers = speakers.len();
         f
+    }
+
+    /// Whether the window opens with a short question that another speaker answers: an
+    /// interviewer's prompt sets up the moment but is not the hook a rhetorical question
+    /// is, and the answer usually opens the clip better.
+    fn opens_with_prompt(&self, w: &Window) -> bool {
+        let s = &self.sentences.sentences;
+        let limit = (w.first + 2).min(w.last.saturating_sub(1));
+        let Some(turn) = (w.first..=limit)
+            .find(|&i| i < w.last && self.boundaries.turn_after(self.sentences, i) > 0.5)
+        else {
+            return false;
+        };
+        let asks = self.info[w.first..=turn].iter().any(|i| i.question);
+        asks && s[turn].end - s[w.first].start < 0.3 * w.duration()
+    }
+
+    /// Whether the speaker changes in the last 40 % of the window: the clip runs on
+    /// past the end of one speaker's point into the other's reaction.
+    fn trails_into_reply(&self, w: &Window) -> bool {
+        let s = &self.sentences.sentences;
+        let late = w.start + 0.6 * w.duration();
+        (w.first..w.last)
+            .any(|i| s[i].end >= late && self.boundaries.turn_after(self.sentences, i) > 0.5)
     }
 
     /// How much louder than the video's typical speech the window is, 0–1 (0.5 = as
@@ -441,6 +479,31 @@ mod tests {
         let (plain, kinds) = hook("We had lunch and then we went to the office.");
         assert_eq!(plain, 0.0);
         assert!(kinds.is_empty());
+    }
+
+    fn info(text: &str) -> SentenceInfo {
+        let words = text
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, w)| crate::sentences::TimedWord {
+                start: i as f64 * 0.4,
+                end: i as f64 * 0.4 + 0.3,
+                text: w.into(),
+                speaker: None,
+            })
+            .collect();
+        let s = Sentences::from_words(words, 60.0);
+        SentenceInfo::new(&s, &s.sentences[0])
+    }
+
+    #[test]
+    fn openers_that_lean_on_earlier_talk_dangle() {
+        assert!(info("When he finally slept, he slept for forty hours.").dangling_start);
+        assert!(info("And then we left.").continues);
+        assert!(info("That is a great image.").dangling_start);
+        assert!(!info("That is a great image.").continues);
+        assert!(!info("When researchers measured sleep, they found a pattern.").dangling_start);
+        assert!(!info("Sleep is the night shift of cleaning crews.").dangling_start);
     }
 
     #[test]

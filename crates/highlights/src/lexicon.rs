@@ -54,6 +54,7 @@ pub const QUESTION_OPENERS: &[&str] = &[
     "what would you",
     "what happens when",
     "what's the one",
+    "what is the one",
     "ever wonder",
     "ever wondered",
     "want to know",
@@ -303,6 +304,17 @@ pub const REFERENCES: &[&str] = &[
     "it", "this", "that", "those", "these", "he", "she", "they", "him", "her", "them", "there",
     "yes", "no", "yeah", "right", "exactly", "um", "uh", "well", "okay", "ok", "like", "sure",
     "true", "oh", "wow",
+];
+
+/// Words that link a clause to what came before ("when", "after").
+pub const LINKS: &[&str] = &[
+    "when", "after", "before", "because", "if", "since", "while", "then", "once", "until",
+];
+
+/// Pronouns that need a referent.
+pub const PRONOUNS: &[&str] = &[
+    "he", "she", "they", "it", "him", "her", "them", "his", "their", "its", "this", "that",
+    "these", "those",
 ];
 
 /// References to earlier talk anywhere in a clip.
