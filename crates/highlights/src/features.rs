@@ -93,7 +93,18 @@ impl SentenceInfo {
             && tokens[1..3]
                 .iter()
                 .any(|t| lexicon::PRONOUNS.contains(&t.as_str()));
-        let dangling_start = continues || opens(lexicon::REFERENCES) || linked_pronoun;
+        // "Everyone says that, and...": a pronoun closing a clause points back at
+        // something said before.
+        let closing_pronoun = sentence.text.split_whitespace().take(8).any(|w| {
+            let bare = w.trim_end_matches([',', '.', ';', '!', '?']);
+            bare.len() < w.len()
+                && matches!(
+                    bare.to_lowercase().as_str(),
+                    "that" | "this" | "it" | "them" | "those"
+                )
+        });
+        let dangling_start =
+            continues || opens(lexicon::REFERENCES) || linked_pronoun || closing_pronoun;
         let back_reference = lexicon::BACK_REFERENCES
             .iter()
             .any(|p| contains_phrase(&tokens, p));
@@ -212,7 +223,7 @@ fn hook_of(tokens: &[String], question: bool) -> (f64, Vec<HookKind>) {
         kinds.push(HookKind::BoldClaim);
         score += 0.35;
     }
-    if tokens.iter().any(|t| lexicon::is_number(t)) {
+    if tokens.iter().any(|t| lexicon::is_number(t)) || any(lexicon::STATISTICS) {
         kinds.push(HookKind::Number);
         score += 0.3;
     }
@@ -280,10 +291,15 @@ impl Context<'_> {
         let duration = w.duration().max(1e-6);
         let mut f = WindowFeatures::default();
 
-        // Hook: the first sentence; a very short opener ("Here's the thing.") lends the
-        // second sentence most of its weight.
+        // Hook: the first sentence; a very short opener that is itself a hook ("Here's
+        // the thing.") lends the second sentence most of its weight. A fragment ("Maybe
+        // steps.") lends little: it is the tail of an earlier thought.
         let second = self.info.get(w.first + 1).filter(|_| w.last > w.first);
-        let lend = if first.tokens.len() < 8 { 0.8 } else { 0.4 };
+        let lend = match (first.tokens.len() < 8, first.hook > 0.0) {
+            (true, true) => 0.8,
+            (true, false) => 0.3,
+            (false, _) => 0.4,
+        };
         f.hook = first.hook.max(second.map_or(0.0, |i| lend * i.hook));
         f.hooks.clone_from(&first.hooks);
         if first.dangling_start {
@@ -504,6 +520,10 @@ mod tests {
         assert!(!info("That is a great image.").continues);
         assert!(!info("When researchers measured sleep, they found a pattern.").dangling_start);
         assert!(!info("Sleep is the night shift of cleaning crews.").dangling_start);
+        assert!(
+            info("I feel like everyone says that, and nobody changes anything.").dangling_start
+        );
+        assert!(!info("I feel that sleep matters more than food.").dangling_start);
     }
 
     #[test]

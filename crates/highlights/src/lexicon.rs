@@ -119,6 +119,22 @@ pub const HOOK_EXAMPLES: &[&str] = &[
     "If you remember one thing from this, remember this.",
 ];
 
+/// Phrases that announce a figure or a finding.
+pub const STATISTICS: &[&str] = &[
+    "a number",
+    "one number",
+    "the number",
+    "statistic",
+    "a study",
+    "one study",
+    "studies show",
+    "research shows",
+    "the data",
+    "researchers",
+    "scientists",
+    "on average",
+];
+
 /// Claims that go against what the listener believes.
 pub const CONTRARIAN: &[&str] = &[
     "wrong",
@@ -781,11 +797,12 @@ mod tests {
 
     #[test]
     fn every_list_is_normalised() {
-        let lists: [&[&str]; 10] = [
+        let lists: [&[&str]; 11] = [
             QUESTION_OPENERS,
             BOLD_CLAIMS,
             CONTRARIAN,
             STORY_OPENERS,
+            STATISTICS,
             CONTINUATIONS,
             REFERENCES,
             BACK_REFERENCES,
