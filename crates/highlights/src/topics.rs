@@ -164,12 +164,19 @@ impl Topics {
         self.strength.get(i).copied().unwrap_or(1.0)
     }
 
-    /// The strongest topic change well inside sentences `first..=last`. TextTiling places
-    /// a change only to within a sentence, so changes next to the first or the last
-    /// sentence do not count: they are more likely the clip's own edges, misplaced.
+    /// The gaps well inside sentences `first..=last`. TextTiling places a change only to
+    /// within a sentence or two, so changes that close to the first or the last sentence
+    /// do not count: they are more likely the clip's own edges, misplaced. Long windows
+    /// keep two sentences clear at each edge, short ones one.
+    fn inner_gaps(first: usize, last: usize) -> std::ops::Range<usize> {
+        let margin = if last - first >= 6 { 2 } else { 1 };
+        (first + margin)..last.saturating_sub(margin).max(first + margin)
+    }
+
+    /// The strongest topic change well inside sentences `first..=last`.
     pub fn inside(&self, first: usize, last: usize) -> f64 {
         self.strength
-            .get(first + 1..last.saturating_sub(1))
+            .get(Self::inner_gaps(first, last))
             .unwrap_or(&[])
             .iter()
             .copied()
@@ -177,9 +184,12 @@ impl Topics {
     }
 
     /// Whether a topic boundary falls well inside sentences `first..=last` (see
-    /// [`inside`](Self::inside)).
+    /// [`inside`](Self::inside)): a new topic starting after one of the inner gaps.
     pub fn spans_boundary(&self, first: usize, last: usize) -> bool {
-        self.starts.iter().any(|&s| s > first + 1 && s < last)
+        let gaps = Self::inner_gaps(first, last);
+        self.starts
+            .iter()
+            .any(|&s| s >= 1 && gaps.contains(&(s - 1)))
     }
 }
 
