@@ -114,25 +114,28 @@ pub async fn run(args: SuggestArgs, config: &Config) -> anyhow::Result<()> {
     let moments = tokio::task::block_in_place(|| {
         Moments::prepare(&transcript, &params, analysis, embedder.as_ref())
     })?;
-    let mut outcome = moments.suggest();
-    if let Some(llm) = llm_config(&args, config)? {
-        let max = params.max_suggestions;
-        let lines: Vec<TranscriptLine<'_>> = moments
-            .sentences()
-            .sentences
-            .iter()
-            .map(|s| TranscriptLine {
-                start: s.start,
-                end: s.end,
-                text: &s.text,
-            })
-            .collect();
-        // The model sees more candidates than the user asked for, so that it can lift a
-        // moment the local score ranked lower.
-        let wide = moments.suggest_up_to(llm.top_candidates.max(max));
-        if !wide.suggestions.is_empty() {
+    let llm = llm_config(&args, config)?;
+    let max = params.max_suggestions;
+    // The model sees more candidates than the user asked for, so that it can lift a
+    // moment the local score ranked lower. Picking is greedy, so the first `max` of the
+    // wider pick are exactly the local answer.
+    let wanted = llm.as_ref().map_or(max, |l| l.top_candidates.max(max));
+    let mut outcome = moments.suggest_up_to(wanted);
+    match llm {
+        Some(llm) if !outcome.suggestions.is_empty() => {
+            let lines: Vec<TranscriptLine<'_>> = moments
+                .sentences()
+                .sentences
+                .iter()
+                .map(|s| TranscriptLine {
+                    start: s.start,
+                    end: s.end,
+                    text: &s.text,
+                })
+                .collect();
             let resnap = |start: f64, end: f64| moments.resnap(start, end);
-            let ranked = llm::rank(&llm, &lines, wide.suggestions, &resnap, max).await?;
+            let candidates = std::mem::take(&mut outcome.suggestions);
+            let ranked = llm::rank(&llm, &lines, candidates, &resnap, max).await?;
             warnings.extend(ranked.warnings);
             outcome.suggestions = ranked
                 .suggestions
@@ -140,9 +143,7 @@ pub async fn run(args: SuggestArgs, config: &Config) -> anyhow::Result<()> {
                 .filter(|s| s.score >= params.min_score)
                 .collect();
         }
-    }
-    for w in &warnings {
-        tracing::warn!("{w}");
+        _ => outcome.suggestions.truncate(max),
     }
     let text = if args.json {
         let report = Report {

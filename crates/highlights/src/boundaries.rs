@@ -4,7 +4,7 @@
 //! there (TextTiling), and how different the clip's edge sounds from its neighbours.
 
 use crate::sentences::Sentences;
-use crate::topics::{cosine, Topics, VectorSums};
+use crate::topics::{cosine, percentile, Topics, VectorSums};
 use crate::voice::{self, VoiceProfile, BANDS};
 
 /// Share of a known speaker change in the cut cue at a clip's start and at its end.
@@ -24,13 +24,6 @@ pub struct Boundaries {
     /// For the gap after each sentence: how likely the voice changes there, 0–1 (empty
     /// without audio).
     voice_change: Vec<f64>,
-}
-
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 /// Similarity between sentences `a` (ending at the gap) and `b` (starting after it).

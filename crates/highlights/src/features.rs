@@ -96,10 +96,9 @@ impl SentenceInfo {
         // "Everyone says that, and...": a pronoun closing a clause points back at
         // something said before.
         let closing_pronoun = sentence.text.split_whitespace().take(8).any(|w| {
-            let bare = w.trim_end_matches([',', '.', ';', '!', '?']);
-            bare.len() < w.len()
+            w.ends_with([',', '.', ';', '!', '?'])
                 && matches!(
-                    bare.to_lowercase().as_str(),
+                    lexicon::normalize(w).as_str(),
                     "that" | "this" | "it" | "them" | "those"
                 )
         });

@@ -14,7 +14,7 @@ use crate::lexicon::{self, contains_phrase};
 use crate::score::{self, LONG_PAUSE_LIMIT};
 use crate::sentences::Sentences;
 use crate::text::{self, Vocabulary};
-use crate::topics::{cosine, Topics, VectorSums};
+use crate::topics::{cosine, percentile, Topics, VectorSums};
 use crate::{Embedder, HighlightsError};
 
 /// Two suggestions may share at most this share of the shorter one.
@@ -55,6 +55,8 @@ pub struct Moments {
     /// Running sums of word-weighted sentence closeness to the video, and of words.
     relevance: Vec<f64>,
     words_before: Vec<f64>,
+    /// Every candidate window, in order of first then last sentence.
+    windows: Vec<Window>,
     /// Window topic similarity mapped to 0 and 1.
     topic_scale: (f64, f64),
 }
@@ -119,6 +121,7 @@ impl Moments {
             let closeness = examples.iter().map(|x| cosine(e, x)).fold(0.0, f64::max);
             i.add_semantic_hook(closeness);
         }
+        let windows = candidates::windows(&sentences, params.min_duration, params.max_duration);
         let mut moments = Self {
             params: params.clone(),
             weights: score::effective_weights(params),
@@ -135,6 +138,7 @@ impl Moments {
             keyword_vectors,
             relevance,
             words_before,
+            windows,
             topic_scale: (0.0, 1.0),
         };
         moments.topic_scale = moments.topic_scale();
@@ -161,7 +165,6 @@ impl Moments {
         }
     }
 
-    /// Cosine between a window's mean vector and the whole video's.
     /// Mean closeness of a window's sentences to the whole video, weighted by words (the
     /// mean of cosines, not the cosine of the mean, which would favour long windows).
     fn topic_similarity(&self, w: &Window) -> f64 {
@@ -172,18 +175,16 @@ impl Moments {
     /// The 10th and 90th percentile of the windows' similarity to the video: windows are
     /// rescaled between them, so topic 1 means as central as the most central tenth.
     fn topic_scale(&self) -> (f64, f64) {
-        let p = &self.params;
-        let mut sims: Vec<f64> =
-            candidates::windows(&self.sentences, p.min_duration, p.max_duration)
-                .iter()
-                .map(|w| self.topic_similarity(w))
-                .collect();
+        let mut sims: Vec<f64> = self
+            .windows
+            .iter()
+            .map(|w| self.topic_similarity(w))
+            .collect();
         if sims.len() < 2 {
             return (0.0, 1.0);
         }
         sims.sort_by(f64::total_cmp);
-        let at = |q: f64| sims[((sims.len() - 1) as f64 * q).round() as usize];
-        let (lo, hi) = (at(0.1), at(0.9));
+        let (lo, hi) = (percentile(&sims, 0.1), percentile(&sims, 0.9));
         if hi - lo < 1e-6 {
             (lo - 1.0, hi)
         } else {
@@ -278,7 +279,7 @@ impl Moments {
                 p.min_duration
             ));
         }
-        let windows = candidates::windows(&self.sentences, p.min_duration, p.max_duration);
+        let windows = &self.windows;
         if windows.is_empty() {
             return none(format!(
                 "no run of whole sentences lasts between {} and {} s; widen the duration range",
@@ -286,7 +287,7 @@ impl Moments {
             ));
         }
         let mut scored: Vec<Scored> = Vec::with_capacity(windows.len());
-        for w in &windows {
+        for w in windows {
             let (b, f, mentioned) = self.breakdown(w);
             if p.preferences.avoid_long_pauses && f.longest_pause > LONG_PAUSE_LIMIT {
                 continue;

@@ -3,6 +3,7 @@
 use clipforge_core::{Genre, Platform, ScoreBreakdown, ScoreWeights, SuggestParams};
 
 use crate::features::WindowFeatures;
+use crate::text::capitalise;
 
 /// Longest pause a window may hold when the user asked to avoid long pauses.
 pub const LONG_PAUSE_LIMIT: f64 = 3.0;
@@ -145,13 +146,6 @@ pub fn explain(
         [first @ .., last] => format!("{} and {}.", capitalise(&first.join(", ")), last),
     };
     (reason, highlights)
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// Where a clip fits: every short-video platform takes up to 60 s; Reels up to 90 s,

@@ -83,7 +83,8 @@ pub fn tidy(sentence: &str, max: usize, keep_final_punctuation: bool) -> String 
     capitalise(&trimmed)
 }
 
-fn capitalise(s: &str) -> String {
+/// The text with its first letter in upper case.
+pub fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),

@@ -23,6 +23,15 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
     }
 }
 
+/// The value at quantile `q` (0–1) of ascending `sorted` values, nearest rank; 0 when
+/// there are none.
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
 /// Running sums of weighted sentence vectors, so that the mean vector of any run of
 /// sentences costs one subtraction per dimension.
 #[derive(Debug, Clone)]
