@@ -102,8 +102,33 @@ impl SentenceInfo {
                     "that" | "this" | "it" | "them" | "those"
                 )
         });
-        let dangling_start =
-            continues || opens(lexicon::REFERENCES) || linked_pronoun || closing_pronoun;
+        // "By the end, he could not...": a person named only by a pronoun right after a
+        // short opening phrase was introduced earlier.
+        // A clause with a subject of its own ("When researchers measured it, they...")
+        // introduces its pronoun, so only a short phrase without a linking word counts.
+        let fronted_pronoun = {
+            let words: Vec<&str> = sentence.text.split_whitespace().take(5).collect();
+            let opens_clause = tokens
+                .first()
+                .is_some_and(|t| lexicon::LINKS.contains(&t.as_str()));
+            words
+                .iter()
+                .take(3)
+                .position(|w| w.ends_with(','))
+                .filter(|_| !opens_clause)
+                .and_then(|comma| words.get(comma + 1))
+                .is_some_and(|w| {
+                    matches!(
+                        lexicon::normalize(w).as_str(),
+                        "he" | "she" | "they" | "him" | "her" | "them" | "his" | "their"
+                    )
+                })
+        };
+        let dangling_start = continues
+            || opens(lexicon::REFERENCES)
+            || linked_pronoun
+            || closing_pronoun
+            || fronted_pronoun;
         let back_reference = lexicon::BACK_REFERENCES
             .iter()
             .any(|p| contains_phrase(&tokens, p));
@@ -187,12 +212,75 @@ fn denies_a_belief(tokens: &[String]) -> bool {
     let about_a_thing = tokens
         .first()
         .is_some_and(|t| !PERSONAL.contains(&t.as_str()));
-    let denies = tokens
+    // The negation comes early, and nobody is its subject: "By the end, he could not
+    // finish" tells a story, it denies no belief.
+    let negation = tokens
+        .iter()
+        .take(6)
+        .skip(1)
+        .position(|t| NEGATIONS.contains(&t.as_str()));
+    let denies = negation.is_some_and(|n| {
+        !tokens[..=n]
+            .iter()
+            .any(|t| PERSONAL.contains(&t.as_str()) || lexicon::PRONOUNS.contains(&t.as_str()))
+    });
+    short && about_a_thing && denies
+}
+
+/// Whether a story opener ("one day", "years ago") occurs in `head` as a time, not as
+/// a rate ("one day a week").
+fn opens_a_story(head: &[String]) -> bool {
+    lexicon::STORY_OPENERS.iter().any(|phrase| {
+        let n = phrase.split(' ').count();
+        (0..head.len()).any(|i| starts_with_phrase(&head[i..], phrase) && !is_rate(&head[i + n..]))
+    })
+}
+
+/// Whether words following a time make it a rate: "(one day) a week", "(one day) per
+/// month".
+fn is_rate(rest: &[String]) -> bool {
+    const UNITS: &[&str] = &["day", "week", "month", "year", "night", "morning", "time"];
+    match rest.first().map(String::as_str) {
+        Some("per" | "each" | "every") => true,
+        Some("a" | "an") => rest.get(1).is_some_and(|u| UNITS.contains(&u.as_str())),
+        _ => false,
+    }
+}
+
+/// Whether a word is a year ("1964") or a decade ("1990s").
+fn is_year(word: &str) -> bool {
+    let digits = word.strip_suffix('s').unwrap_or(word);
+    digits.len() == 4
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && (1500..2100).contains(&digits.parse::<u32>().unwrap_or(0))
+}
+
+/// A story set at a date: "In 1964, a student...", "Back in 2008 we...".
+fn opens_at_a_date(tokens: &[String]) -> bool {
+    let lead = matches!(
+        tokens.first().map(String::as_str),
+        Some("in" | "back" | "during" | "around")
+    );
+    (lead && tokens.iter().skip(1).take(4).any(|t| is_year(t)))
+        || tokens.first().is_some_and(|t| is_year(t))
+}
+
+/// A short sweeping statement about a whole class of things: "Most meetings should be
+/// documents." "Every diet fails the same way."
+fn quantified_claim(tokens: &[String], question: bool) -> bool {
+    const QUANTIFIERS: &[&str] = &["most", "every", "all", "no", "almost", "nearly"];
+    let Some(first) = tokens.first() else {
+        return false;
+    };
+    let subject = tokens
         .iter()
         .skip(1)
-        .take(5)
-        .any(|t| NEGATIONS.contains(&t.as_str()));
-    short && about_a_thing && denies
+        .find(|t| !matches!(t.as_str(), "every" | "all" | "of" | "the"));
+    !question
+        && (4..=14).contains(&tokens.len())
+        && QUANTIFIERS.contains(&first.as_str())
+        && subject
+            .is_some_and(|t| !lexicon::is_stop_word(t) && !lexicon::PRONOUNS.contains(&t.as_str()))
 }
 
 /// How strongly a sentence hooks a listener, and why.
@@ -218,6 +306,7 @@ fn hook_of(tokens: &[String], question: bool) -> (f64, Vec<HookKind>) {
     if any(lexicon::BOLD_CLAIMS)
         || starts_with_phrase(tokens, "here's")
         || starts_with_phrase(tokens, "here is")
+        || quantified_claim(tokens, question)
     {
         kinds.push(HookKind::BoldClaim);
         score += 0.35;
@@ -230,7 +319,7 @@ fn hook_of(tokens: &[String], question: bool) -> (f64, Vec<HookKind>) {
         kinds.push(HookKind::Contrarian);
         score += 0.3;
     }
-    if opens(lexicon::STORY_OPENERS) {
+    if opens_a_story(head) || opens_at_a_date(tokens) {
         kinds.push(HookKind::Story);
         score += 0.35;
     }
@@ -352,7 +441,7 @@ impl Context<'_> {
         };
         // A thought that carries on in the next sentence is not finished.
         if let Some(next) = self.info.get(w.last + 1) {
-            let same_speaker = s[w.last + 1].speaker == s[w.last].speaker;
+            let same_speaker = self.boundaries.turn_after(self.sentences, w.last) < 0.5;
             if next.continues && same_speaker && s[w.last].pause_after < 1.0 {
                 end_words *= 0.6;
             }
@@ -411,19 +500,39 @@ impl Context<'_> {
         f
     }
 
-    /// Whether the window opens with a short question that another speaker answers: an
-    /// interviewer's prompt sets up the moment but is not the hook a rhetorical question
-    /// is, and the answer usually opens the clip better.
+    /// Whether the window opens with a question that another speaker answers and that
+    /// only prompts the moment: an interviewer's prompt sets up the moment but is not
+    /// the hook a rhetorical question is, and the answer usually opens the clip better.
+    /// A question and one whole answer is the exception when the question stands on its
+    /// own ("What is the one question a couple should ask before moving in?"): that is
+    /// the classic interview clip, and the question is its hook.
     fn opens_with_prompt(&self, w: &Window) -> bool {
         let s = &self.sentences.sentences;
+        let turns = |range: std::ops::Range<usize>| {
+            range
+                .into_iter()
+                .filter(|&i| self.boundaries.turn_after(self.sentences, i) > 0.5)
+        };
         let limit = (w.first + 2).min(w.last.saturating_sub(1));
-        let Some(turn) = (w.first..=limit)
-            .find(|&i| i < w.last && self.boundaries.turn_after(self.sentences, i) > 0.5)
-        else {
+        let Some(turn) = turns(w.first..limit + 1).find(|&i| i < w.last) else {
             return false;
         };
-        let asks = self.info[w.first..=turn].iter().any(|i| i.question);
-        asks && s[turn].end - s[w.first].start < 0.3 * w.duration()
+        let asking = &self.info[w.first..=turn];
+        if !asking.iter().any(|i| i.question)
+            || s[turn].end - s[w.first].start >= 0.3 * w.duration()
+        {
+            return false;
+        }
+        let one_answer = turns(turn + 1..w.last).next().is_none();
+        let stands_alone = asking.iter().all(|i| {
+            !i.dangling_start
+                && !i
+                    .tokens
+                    .iter()
+                    .any(|t| lexicon::PRONOUNS.contains(&t.as_str()))
+        }) && asking.iter().map(|i| i.tokens.len()).sum::<usize>()
+            >= PROMPT_WORDS;
+        !(one_answer && stands_alone)
     }
 
     /// Whether the speaker changes in the last 40 % of the window: the clip runs on
@@ -446,6 +555,10 @@ impl Context<'_> {
         Some((0.5 + lift / 12.0).clamp(0.0, 1.0))
     }
 }
+
+/// A question shorter than this that another voice answers is a prompt, however it is
+/// answered.
+const PROMPT_WORDS: usize = 9;
 
 /// 1 for a lively but followable rate (130–190 words a minute), falling to 0 at 70 and
 /// at 260.
@@ -491,6 +604,29 @@ mod tests {
         assert!(!hook("I do not know what to say here.")
             .1
             .contains(&HookKind::Contrarian));
+        assert!(
+            hook("In 1964, a 17-year-old student decided to stay awake.")
+                .1
+                .contains(&HookKind::Story)
+        );
+        assert!(!hook("We picked one day a week and kept it free.")
+            .1
+            .contains(&HookKind::Story));
+        assert!(hook("One day a stranger knocked on my door.")
+            .1
+            .contains(&HookKind::Story));
+        assert!(hook("Back in the 1990s we had no phones.")
+            .1
+            .contains(&HookKind::Story));
+        assert!(hook("Most meetings should be documents.")
+            .1
+            .contains(&HookKind::BoldClaim));
+        assert!(!hook("Most of it helped for about a week.")
+            .1
+            .contains(&HookKind::BoldClaim));
+        assert!(!hook("By the end, he could not finish a simple sentence.")
+            .1
+            .contains(&HookKind::Contrarian));
         let (plain, kinds) = hook("We had lunch and then we went to the office.");
         assert_eq!(plain, 0.0);
         assert!(kinds.is_empty());
@@ -523,6 +659,8 @@ mod tests {
             info("I feel like everyone says that, and nobody changes anything.").dangling_start
         );
         assert!(!info("I feel that sleep matters more than food.").dangling_start);
+        assert!(info("By the end, he could not finish a simple sentence.").dangling_start);
+        assert!(!info("By the end, most people had left the room.").dangling_start);
     }
 
     #[test]

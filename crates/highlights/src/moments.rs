@@ -22,6 +22,10 @@ const MAX_OVERLAP: f64 = 0.3;
 /// Points a candidate loses, while picking, for each clip already taken from its topic
 /// segment: spreads suggestions across the video without hiding a strong second clip.
 const SAME_TOPIC_PENALTY: f64 = 6.0;
+/// How many sentences a picked clip's start may move while it is trimmed, and by how
+/// many points a new start must beat the picked one.
+const START_SHIFT: usize = 2;
+const START_MARGIN: f64 = 0.5;
 
 /// The result of one suggestion run.
 #[derive(Debug, Clone)]
@@ -317,7 +321,12 @@ impl Moments {
                 ))
             };
         }
-        let picked = pick(&mut scored, &self.topics, max.max(1));
+        let mut picked = pick(&mut scored, &self.topics, max.max(1));
+        for i in 0..picked.len() {
+            if let Some(better) = self.refine_start(&picked, i) {
+                picked[i] = better;
+            }
+        }
         let mut suggestions: Vec<ClipSuggestion> = picked
             .into_iter()
             .map(|(w, s, b, f, mentioned)| self.dress(&w, b, &f, &mentioned, s))
@@ -333,6 +342,63 @@ impl Moments {
             candidates,
             topics: self.topics.starts.len() + 1,
         }
+    }
+
+    /// An editor who has found a moment then trims where it starts: the windows that
+    /// end with the picked one and start up to [`START_SHIFT`] sentences earlier or later
+    /// are compared on what the start changes (the hook and a clean cut), with the
+    /// content features held at the picked window's values, so that adding or dropping
+    /// a sentence cannot win on a wobble of topic or emotion. `None` when the picked
+    /// start is best.
+    fn refine_start(&self, picked: &[Scored], i: usize) -> Option<Scored> {
+        let (w, _, b, _, _) = &picked[i];
+        let p = &self.params;
+        let same_content = |x: &ScoreBreakdown| ScoreBreakdown {
+            emotion: b.emotion,
+            topic: b.topic,
+            pacing: b.pacing,
+            visual: b.visual,
+            ..*x
+        };
+        let judge = |c: &Scored| score::score(&same_content(&c.2), &c.3, &self.weights);
+        let own = judge(&picked[i]);
+        let lo = w.first.saturating_sub(START_SHIFT);
+        let hi = (w.first + START_SHIFT).min(w.last);
+        let mut best: Option<(f64, Scored)> = None;
+        for first in (lo..=hi).filter(|&f| f != w.first) {
+            let Some(alt) = self.window(first, w.last) else {
+                continue;
+            };
+            let clashes = picked
+                .iter()
+                .enumerate()
+                .any(|(j, o)| j != i && overlap(&o.0, &alt) > MAX_OVERLAP);
+            if clashes {
+                continue;
+            }
+            let (b, f, mentioned) = self.breakdown(&alt);
+            if p.preferences.avoid_long_pauses && f.longest_pause > LONG_PAUSE_LIMIT {
+                continue;
+            }
+            let s = score::score(&b, &f, &self.weights);
+            if s < p.min_score {
+                continue;
+            }
+            let c = (alt, s, b, f, mentioned);
+            let value = judge(&c);
+            if value > own + START_MARGIN && best.as_ref().is_none_or(|(v, _)| value > *v) {
+                best = Some((value, c));
+            }
+        }
+        best.map(|(_, c)| c)
+    }
+
+    /// The candidate window of sentences `first..=last`, if it is one.
+    fn window(&self, first: usize, last: usize) -> Option<Window> {
+        self.windows
+            .binary_search_by(|w| (w.first, w.last).cmp(&(first, last)))
+            .ok()
+            .map(|i| self.windows[i])
     }
 
     fn dress(

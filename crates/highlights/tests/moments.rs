@@ -89,6 +89,83 @@ fn cuts_the_answer_without_the_prompt_or_the_reaction() {
 }
 
 #[test]
+fn a_question_that_stands_alone_opens_its_answer() {
+    let transcript = conversation(
+        &[
+            (0, "Okay, one more topic before we go. Couples and money."),
+            (1, "The hardest topic there is."),
+            (
+                0,
+                "What is the one money question a couple should ask before moving in together?",
+            ),
+            (
+                1,
+                "Not how much you earn, and not how much you owe. \
+                 Ask what money felt like in your house growing up. \
+                 If one of you grew up with money always being tight, spending can feel dangerous. \
+                 If the other never thought about it, saving can feel like punishment. \
+                 Most money fights are not about the numbers at all. \
+                 Have that conversation first, and the budget becomes easy.",
+            ),
+            (
+                0,
+                "That is a good one. I am going to ask my partner tonight.",
+            ),
+            (1, "Let us know how it goes."),
+        ],
+        0.6,
+    );
+    let params = SuggestParams {
+        min_duration: 15.0,
+        max_duration: 60.0,
+        ..SuggestParams::default()
+    };
+    let moments =
+        Moments::prepare(&transcript, &params, Analysis::default(), &LexicalEmbedder).unwrap();
+    let top = &moments.suggest().suggestions[0];
+    assert!(
+        top.transcript.starts_with("What is the one money question"),
+        "{top:#?}"
+    );
+    assert!(top.transcript.ends_with("becomes easy."), "{top:#?}");
+}
+
+#[test]
+fn a_story_starts_at_its_opener_not_at_the_next_sentence() {
+    let transcript = conversation(
+        &[
+            (
+                0,
+                "Our meetings eat every day, and meetings about meetings are worse.",
+            ),
+            (1, "Did cancelling meetings work?"),
+            (0, "It did, until the meetings came back a week later."),
+            (
+                1,
+                "Three years ago our team tried something small. \
+                 We picked one day a week, Wednesday, and said no meetings at all. \
+                 People were nervous about meetings, and managers were sure meetings would pile up. \
+                 What actually happened surprised all of us. \
+                 Wednesday without meetings became the day the hard work got done. \
+                 We never went back, and that empty day is worth more than any tool.",
+            ),
+            (0, "I love that, and a lot of teams could try it tomorrow."),
+        ],
+        0.6,
+    );
+    let params = SuggestParams {
+        min_duration: 15.0,
+        max_duration: 60.0,
+        ..SuggestParams::default()
+    };
+    let moments =
+        Moments::prepare(&transcript, &params, Analysis::default(), &LexicalEmbedder).unwrap();
+    let top = &moments.suggest().suggestions[0];
+    assert!(top.transcript.starts_with("Three years ago"), "{top:#?}");
+    assert!(top.transcript.ends_with("than any tool."), "{top:#?}");
+}
+
+#[test]
 fn resnap_turns_any_range_into_whole_sentences() {
     let transcript = conversation(&[(0, ANSWER)], 0.5);
     let params = SuggestParams {
