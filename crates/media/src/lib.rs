@@ -26,6 +26,7 @@ mod context;
 mod error;
 mod probe;
 pub mod process;
+pub mod render;
 mod silence;
 mod upload;
 

@@ -1,0 +1,351 @@
+//! Rendering one clip in one ffmpeg process: fast seek to the clip, framing, captions,
+//! logo, music and loudness in a single filter graph, H.264/AAC with `+faststart`. The same
+//! graph renders a single preview frame or a thumbnail, so a preview cannot drift from the
+//! export.
+
+mod graph;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use clipforge_core::Framing;
+
+use crate::context::{ffmpeg_path, ffmpeg_seconds, work_timeout};
+use crate::{FfmpegProgress, MediaError, RunContext};
+pub use graph::{filter_graph, path_expression, Inputs, Parts, CAPTIONS_FILE};
+
+/// A corner of the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Corner {
+    /// Top left.
+    TopLeft,
+    /// Top right (the default: platforms put their buttons on the bottom right).
+    #[default]
+    TopRight,
+    /// Bottom left.
+    BottomLeft,
+    /// Bottom right.
+    BottomRight,
+}
+
+/// A watermark image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logo {
+    /// The image (PNG with transparency works best).
+    pub path: PathBuf,
+    /// Where it sits.
+    pub corner: Corner,
+    /// Width as a share of the frame width.
+    pub scale: f64,
+    /// 0 (invisible) to 1 (opaque).
+    pub opacity: f64,
+}
+
+/// Background music, looped to the clip's length.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Music {
+    /// The audio file.
+    pub path: PathBuf,
+    /// Gain applied to the music before mixing, in dB (negative is quieter).
+    pub volume_db: f64,
+    /// Lower the music while someone speaks.
+    pub duck: bool,
+}
+
+/// Everything one clip render needs, decided by the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderSpec {
+    /// The source video.
+    pub input: PathBuf,
+    /// Start of the clip in the input, seconds.
+    pub start: f64,
+    /// End of the clip in the input, seconds.
+    pub end: f64,
+    /// Output frame width and height.
+    pub frame: (u32, u32),
+    /// Output frame rate (constant).
+    pub fps: f64,
+    /// x264 constant rate factor.
+    pub crf: u32,
+    /// x264 preset.
+    pub preset: String,
+    /// A target video bit rate in kbit/s instead of the constant rate factor.
+    pub video_bitrate: Option<u32>,
+    /// How the picture fills the frame.
+    pub framing: Framing,
+    /// ASS captions (and intro title) to burn in.
+    pub captions: Option<String>,
+    /// A watermark.
+    pub logo: Option<Logo>,
+    /// Background music.
+    pub music: Option<Music>,
+    /// Integrated loudness target in LUFS (−14 for social platforms).
+    pub loudness: Option<f64>,
+    /// Whether the input has sound; silence is generated otherwise, so every clip has an
+    /// audio track players and platforms expect.
+    pub has_audio: bool,
+}
+
+impl RenderSpec {
+    /// Length of the clip in seconds.
+    pub fn duration(&self) -> f64 {
+        self.end - self.start
+    }
+
+    fn validate(&self) -> Result<(), MediaError> {
+        let bad = |name, detail: String| Err(MediaError::InvalidArgument { name, detail });
+        if !(self.start.is_finite() && self.end.is_finite()) || self.start < 0.0 {
+            return bad(
+                "clip range",
+                format!("{}–{} s is not a time range", self.start, self.end),
+            );
+        }
+        if self.duration() < 0.1 {
+            return bad(
+                "clip range",
+                format!(
+                    "{:.2}–{:.2} s is empty; the end must come after the start",
+                    self.start, self.end
+                ),
+            );
+        }
+        if self.frame.0 < 16 || self.frame.1 < 16 || self.frame.0 % 2 == 1 || self.frame.1 % 2 == 1
+        {
+            return bad(
+                "frame size",
+                format!(
+                    "{}x{} must be at least 16x16 and even on both sides",
+                    self.frame.0, self.frame.1
+                ),
+            );
+        }
+        if !(1.0..=120.0).contains(&self.fps) {
+            return bad("frame rate", format!("{} fps is outside 1–120", self.fps));
+        }
+        Ok(())
+    }
+}
+
+/// Where the inputs go in the ffmpeg command and what the graph may use.
+fn input_args(spec: &RenderSpec, seek: f64, with_audio: bool) -> (Vec<OsString>, Inputs) {
+    let mut args: Vec<OsString> = Vec::new();
+    // Seeking before -i jumps to the nearest keyframe and decodes forward to the exact
+    // time; timestamps then start at zero at the clip's first frame.
+    args.extend(["-ss".into(), ffmpeg_seconds(seek).into(), "-i".into()]);
+    args.push(ffmpeg_path(&spec.input));
+    let mut next = 1;
+    let mut inputs = Inputs {
+        logo: None,
+        music: None,
+        audio: 0,
+    };
+    if let Some(logo) = &spec.logo {
+        args.extend(["-i".into(), ffmpeg_path(&logo.path)]);
+        inputs.logo = Some(next);
+        next += 1;
+    }
+    if with_audio {
+        if let Some(music) = &spec.music {
+            args.extend(["-stream_loop".into(), "-1".into(), "-i".into()]);
+            args.push(ffmpeg_path(&music.path));
+            inputs.music = Some(next);
+            next += 1;
+        }
+        if !spec.has_audio {
+            args.extend([
+                "-f".into(),
+                "lavfi".into(),
+                "-i".into(),
+                "anullsrc=r=48000:cl=stereo".into(),
+            ]);
+            inputs.audio = next;
+        }
+    }
+    (args, inputs)
+}
+
+/// Writes the captions file into `work` when the spec has captions.
+async fn write_captions(spec: &RenderSpec, work: &Path) -> Result<bool, MediaError> {
+    let Some(ass) = &spec.captions else {
+        return Ok(false);
+    };
+    let path = work.join(CAPTIONS_FILE);
+    tokio::fs::write(&path, ass)
+        .await
+        .map_err(|e| MediaError::io(format!("writing {}", path.display()), e))?;
+    Ok(true)
+}
+
+/// A folder for one render's files, removed when dropped, next to the output so the
+/// finished file is renamed into place rather than copied.
+fn work_dir(output: &Path) -> Result<tempfile::TempDir, MediaError> {
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)
+        .map_err(|e| MediaError::io(format!("creating {}", parent.display()), e))?;
+    tempfile::Builder::new()
+        .prefix(".clipforge-render-")
+        .tempdir_in(parent)
+        .map_err(|e| MediaError::io(format!("creating a work folder in {}", parent.display()), e))
+}
+
+/// Renders the clip to `output` (MP4), reporting seconds of output done. The file appears
+/// only when complete; on failure or cancellation nothing is left behind.
+pub async fn render(
+    spec: &RenderSpec,
+    output: &Path,
+    ctx: &RunContext,
+    mut on_progress: impl FnMut(FfmpegProgress) + Send,
+) -> Result<(), MediaError> {
+    spec.validate()?;
+    let work = work_dir(output)?;
+    let captions = write_captions(spec, work.path()).await?;
+    let (mut args, inputs) = input_args(spec, spec.start, true);
+    let parts = Parts {
+        captions,
+        audio: true,
+        offset: 0.0,
+    };
+    let graph = filter_graph(spec, inputs, parts);
+    let part = work.path().join("clip.mp4");
+    args.extend(["-filter_complex".into(), graph.into()]);
+    args.extend(["-map".into(), "[v]".into(), "-map".into(), "[a]".into()]);
+    args.extend(["-t".into(), ffmpeg_seconds(spec.duration()).into()]);
+    args.extend(video_codec_args(spec));
+    for a in [
+        "-c:a",
+        "aac",
+        "-b:a",
+        "192k",
+        "-ar",
+        "48000",
+        "-ac",
+        "2",
+        "-movflags",
+        "+faststart",
+        "-map_metadata",
+        "-1",
+        "-map_chapters",
+        "-1",
+    ] {
+        args.push(a.into());
+    }
+    args.extend(["-progress".into(), "pipe:1".into(), "-nostats".into()]);
+    args.push(ffmpeg_path(&part));
+    ctx.runner
+        .command("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"])
+        .args(args)
+        .current_dir(work.path())
+        .timeout(work_timeout(spec.duration() * 4.0))
+        .cancel_on(ctx.cancel.clone())
+        .on_progress(&mut on_progress)
+        .run()
+        .await?;
+    tokio::fs::rename(&part, output)
+        .await
+        .map_err(|e| MediaError::io(format!("moving the clip to {}", output.display()), e))?;
+    Ok(())
+}
+
+fn video_codec_args(spec: &RenderSpec) -> Vec<OsString> {
+    let mut args: Vec<OsString> = ["-c:v", "libx264", "-preset", spec.preset.as_str()]
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    match spec.video_bitrate {
+        Some(kbps) => args.extend([
+            "-b:v".into(),
+            format!("{kbps}k").into(),
+            "-maxrate".into(),
+            format!("{}k", kbps * 3 / 2).into(),
+            "-bufsize".into(),
+            format!("{}k", kbps * 2).into(),
+        ]),
+        None => args.extend(["-crf".into(), spec.crf.to_string().into()]),
+    }
+    for a in [
+        "-pix_fmt",
+        "yuv420p",
+        "-profile:v",
+        "high",
+        "-fps_mode",
+        "cfr",
+    ] {
+        args.push(a.into());
+    }
+    args.extend(["-r".into(), format!("{}", spec.fps).into()]);
+    args
+}
+
+/// What a single frame shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    /// Exactly what the export shows at that time, captions included.
+    Preview,
+    /// The picture without captions or title, for a thumbnail.
+    Thumbnail,
+}
+
+/// Renders the frame at `time` seconds into the clip through the clip's own filter graph,
+/// as PNG or JPEG by `output`'s extension.
+pub async fn render_frame(
+    spec: &RenderSpec,
+    time: f64,
+    kind: FrameKind,
+    output: &Path,
+    ctx: &RunContext,
+) -> Result<(), MediaError> {
+    spec.validate()?;
+    if !(0.0..spec.duration()).contains(&time) {
+        return Err(MediaError::InvalidArgument {
+            name: "frame time",
+            detail: format!(
+                "{time:.2} s is outside the clip, which lasts {:.2} s",
+                spec.duration()
+            ),
+        });
+    }
+    let work = work_dir(output)?;
+    let captions = kind == FrameKind::Preview && write_captions(spec, work.path()).await?;
+    let (mut args, inputs) = input_args(spec, spec.start + time, false);
+    let parts = Parts {
+        captions,
+        audio: false,
+        offset: time,
+    };
+    let graph = filter_graph(spec, inputs, parts);
+    let jpeg = output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg"));
+    let part = work
+        .path()
+        .join(if jpeg { "frame.jpg" } else { "frame.png" });
+    args.extend(["-filter_complex".into(), graph.into()]);
+    args.extend(["-map".into(), "[v]".into(), "-frames:v".into(), "1".into()]);
+    if jpeg {
+        args.extend(["-q:v".into(), "2".into()]);
+    }
+    args.push(ffmpeg_path(&part));
+    ctx.runner
+        .command("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"])
+        .args(args)
+        .current_dir(work.path())
+        .timeout(work_timeout(0.0))
+        .cancel_on(ctx.cancel.clone())
+        .run()
+        .await?;
+    if tokio::fs::metadata(&part).await.is_err() {
+        return Err(MediaError::Corrupt {
+            path: spec.input.clone(),
+            detail: format!("no frame could be decoded at {:.2} s", spec.start + time),
+        });
+    }
+    tokio::fs::rename(&part, output)
+        .await
+        .map_err(|e| MediaError::io(format!("moving the frame to {}", output.display()), e))?;
+    Ok(())
+}
