@@ -26,11 +26,13 @@ done
 
 # System packages. build-essential: the C++ compiler ct2rs's cmake build uses;
 # python3-pip/-venv: model wheels and the faster-whisper benchmark; time: /usr/bin/time -v;
-# fonts-dejavu-core: drawtext in the fixtures.
+# fonts-dejavu-core: drawtext in the fixtures; Inter, Roboto, Open Sans: the caption
+# templates (Noto Color Emoji for emoji, which this libass cannot draw yet).
 PACKAGES=(
     ffmpeg cmake clang libclang-dev build-essential
     espeak-ng sox pocketsphinx-testdata sctk
     python3 python3-pip python3-venv time fonts-dejavu-core ca-certificates
+    fonts-inter fonts-roboto fonts-open-sans fonts-noto-color-emoji
 )
 
 install_packages() {

@@ -82,11 +82,11 @@ mod cost {
 
 /// One word as the cue builder sees it.
 #[derive(Debug, Clone)]
-struct Token {
-    text: String,
-    start: f64,
-    end: f64,
-    speaker: Option<u32>,
+pub(crate) struct Token {
+    pub(crate) text: String,
+    pub(crate) start: f64,
+    pub(crate) end: f64,
+    pub(crate) speaker: Option<u32>,
 }
 
 /// Splits `transcript` into cues that follow `rules`: every word lands in exactly one cue,
@@ -117,7 +117,7 @@ pub fn build_cues(transcript: &Transcript, rules: &CueRules) -> Vec<Cue> {
 /// The transcript's words with clean text and usable times. A segment without words
 /// contributes the words of its text, timed by spreading the segment's span over them in
 /// proportion to their length.
-fn tokens(transcript: &Transcript) -> Vec<Token> {
+pub(crate) fn tokens(transcript: &Transcript) -> Vec<Token> {
     let mut out: Vec<Token> = Vec::new();
     // Where a word with a broken (non-finite) time is put: right after the previous one.
     let floor = |out: &[Token]| out.last().map_or(0.0, |t| t.end);

@@ -1,5 +1,6 @@
 //! The `clipforge` command-line tool: parses arguments and calls the library crates.
 
+mod clip;
 mod config;
 mod progress;
 mod suggest;
@@ -30,6 +31,10 @@ enum Command {
     Transcribe(transcribe::TranscribeArgs),
     /// Find the best moments for short clips in a video or a transcript.
     Suggest(suggest::SuggestArgs),
+    /// Turn a long video into ready-to-post clips: transcribe, find the moments, render.
+    Clip(clip::ClipArgs),
+    /// Render one clip of a video by hand (or one preview frame of it).
+    Render(clip::RenderArgs),
     /// Manage local Whisper models.
     #[command(subcommand)]
     Models(transcribe::ModelsCommand),
@@ -53,6 +58,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Transcribe(args) => transcribe::run(args, &config).await,
             Command::Suggest(args) => suggest::run(args, &config).await,
+            Command::Clip(args) => clip::run(args, &config).await,
+            Command::Render(args) => clip::render(args, &config).await,
             Command::Models(cmd) => transcribe::models(cmd, &config),
         }
     });

@@ -191,7 +191,7 @@ fn llm_config(args: &SuggestArgs, config: &Config) -> anyhow::Result<Option<LlmC
 
 /// The installed sentence-embedding model, or word overlap when none is installed (with
 /// a warning: topic boundaries are coarser without it).
-fn load_embedder(
+pub(crate) fn load_embedder(
     explicit: Option<&Path>,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Box<dyn Embedder>> {
@@ -250,7 +250,7 @@ async fn load_input(args: &SuggestArgs, config: &Config) -> anyhow::Result<(Tran
 }
 
 /// Decodes the audio once for loudness and voice changes.
-async fn listen(media: &Path) -> anyhow::Result<Analysis> {
+pub(crate) async fn listen(media: &Path) -> anyhow::Result<Analysis> {
     let mut decoder = clipforge_media::AudioDecoder::open(media).await?;
     let mut loudness = AudioProfile::builder(clipforge_media::SAMPLE_RATE);
     let mut voice = VoiceBuilder::new(clipforge_media::SAMPLE_RATE);

@@ -84,6 +84,27 @@ pub struct AsrArgs {
     compute_type: Option<String>,
 }
 
+impl AsrArgs {
+    /// What decides the words a transcription gives: part of the transcript's cache key.
+    pub fn identity(&self, config: &Config) -> String {
+        format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.engine
+                .map(|e| format!("{e:?}"))
+                .or_else(|| config.asr.engine.clone()),
+            self.model.as_ref().or(config.asr.model_dir.as_ref()),
+            self.language,
+            self.beam_size.or(config.asr.beam_size),
+            self.compute_type
+                .as_ref()
+                .or(config.asr.compute_type.as_ref()),
+            self.batch_size.or(config.asr.batch_size),
+            config.openai.model,
+            config.deepgram.model,
+        )
+    }
+}
+
 pub async fn run(args: TranscribeArgs, config: &Config) -> anyhow::Result<()> {
     let transcript = transcribe_file(&args.input, &args.asr, config).await?;
     let text = clipforge_captions::export(&transcript, args.format.into());

@@ -24,6 +24,8 @@
 mod audio;
 mod context;
 mod error;
+mod extract;
+mod frames;
 mod probe;
 pub mod process;
 pub mod render;
@@ -33,6 +35,8 @@ mod upload;
 pub use audio::{decode_all, AudioDecoder, DECODE_STALL_TIMEOUT};
 pub use context::RunContext;
 pub use error::MediaError;
+pub use extract::extract_audio;
+pub use frames::{sample_size, FrameSampler, GrayFrame};
 pub use probe::{parse_probe, probe, probe_with, AudioStream, MediaInfo, VideoStream};
 pub use process::{FfmpegProgress, Output, ProcessCommand, Runner, RunningProcess};
 pub use silence::{detect_silences, detect_silences_with, parse_silencedetect};

@@ -132,7 +132,7 @@ fn input_args(spec: &RenderSpec, seek: f64, with_audio: bool) -> (Vec<OsString>,
     // Seeking before -i jumps to the nearest keyframe and decodes forward to the exact
     // time; timestamps then start at zero at the clip's first frame.
     args.extend(["-ss".into(), ffmpeg_seconds(seek).into(), "-i".into()]);
-    args.push(ffmpeg_path(&spec.input));
+    args.push(ffmpeg_path(&absolute(&spec.input)));
     let mut next = 1;
     let mut inputs = Inputs {
         logo: None,
@@ -140,14 +140,14 @@ fn input_args(spec: &RenderSpec, seek: f64, with_audio: bool) -> (Vec<OsString>,
         audio: 0,
     };
     if let Some(logo) = &spec.logo {
-        args.extend(["-i".into(), ffmpeg_path(&logo.path)]);
+        args.extend(["-i".into(), ffmpeg_path(&absolute(&logo.path))]);
         inputs.logo = Some(next);
         next += 1;
     }
     if with_audio {
         if let Some(music) = &spec.music {
             args.extend(["-stream_loop".into(), "-1".into(), "-i".into()]);
-            args.push(ffmpeg_path(&music.path));
+            args.push(ffmpeg_path(&absolute(&music.path)));
             inputs.music = Some(next);
             next += 1;
         }
@@ -162,6 +162,12 @@ fn input_args(spec: &RenderSpec, seek: f64, with_audio: bool) -> (Vec<OsString>,
         }
     }
     (args, inputs)
+}
+
+/// `path` made absolute: ffmpeg runs in the render's work folder, where a relative path
+/// would point elsewhere.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Writes the captions file into `work` when the spec has captions.
@@ -183,6 +189,7 @@ fn work_dir(output: &Path) -> Result<tempfile::TempDir, MediaError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    let parent = &absolute(parent);
     std::fs::create_dir_all(parent)
         .map_err(|e| MediaError::io(format!("creating {}", parent.display()), e))?;
     tempfile::Builder::new()

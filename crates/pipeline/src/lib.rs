@@ -1,0 +1,13 @@
+//! The clip pipeline's stages as plain functions of their inputs, shared by the CLI and
+//! the job workers: render settings resolved into an ffmpeg render, and artifacts keyed by
+//! what produced them so a re-run redoes only what changed.
+
+mod cache;
+mod error;
+mod render;
+mod settings;
+
+pub use cache::{fingerprint, Fingerprint, StageKey};
+pub use error::PipelineError;
+pub use render::{preview_spec, render_clip, ClipJob, RenderedClip};
+pub use settings::{LogoSettings, MusicSettings, RenderSettings};

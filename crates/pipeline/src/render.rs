@@ -1,0 +1,290 @@
+//! The render stage: from a clip's range and the render settings to an MP4 and a
+//! thumbnail. Faces are found once per clip range and cached; captions come from the
+//! transcript's words; the clip is skipped when an identical one is already on disk.
+
+use std::path::{Path, PathBuf};
+
+use clipforge_captions::{ass_document, clip_words, IntroTitle};
+use clipforge_core::{Framing, Progress, ReframeMode, Transcript};
+use clipforge_media::render::{render, render_frame, FrameKind, Logo, Music, RenderSpec};
+use clipforge_media::{MediaInfo, RunContext};
+use clipforge_reframe::{FaceAnalysis, NoFaceFallback, ReframeSettings, SpeakerTurn};
+use serde::Serialize;
+
+use crate::{Fingerprint, PipelineError, RenderSettings, StageKey};
+
+/// Bumped whenever the renderer's output for the same inputs changes, so old clips are
+/// not reused.
+const RENDER_VERSION: u32 = 1;
+
+/// One clip to render.
+#[derive(Debug, Clone, Copy)]
+pub struct ClipJob<'a> {
+    pub input: &'a Path,
+    pub fingerprint: &'a Fingerprint,
+    pub info: &'a MediaInfo,
+    /// Captions come from its words; `None` renders without captions.
+    pub transcript: Option<&'a Transcript>,
+    pub start: f64,
+    pub end: f64,
+    /// The line shown as the intro title.
+    pub title: Option<&'a str>,
+    pub settings: &'a RenderSettings,
+    pub output: &'a Path,
+    /// Where the JPEG thumbnail goes, if one is wanted.
+    pub thumbnail: Option<&'a Path>,
+    /// Folder for cached analysis and keys.
+    pub cache: &'a Path,
+}
+
+/// What the render stage produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct RenderedClip {
+    pub output: PathBuf,
+    pub thumbnail: Option<PathBuf>,
+    /// True when an identical clip from an earlier run was kept.
+    pub reused: bool,
+    /// "face", "center", "stack", "fit-blur" or "fit-black".
+    pub framing: &'static str,
+}
+
+#[derive(Serialize)]
+struct ClipInputs<'a> {
+    version: u32,
+    fingerprint: &'a str,
+    start: f64,
+    end: f64,
+    title: Option<&'a str>,
+    settings: &'a RenderSettings,
+    words: Vec<(f64, f64, &'a str)>,
+}
+
+/// Renders one clip (or keeps the identical one already there), reporting seconds of
+/// the clip done through `progress`.
+pub async fn render_clip(
+    job: &ClipJob<'_>,
+    ctx: &RunContext,
+    progress: &dyn Progress,
+) -> Result<RenderedClip, PipelineError> {
+    let s = job.settings;
+    s.validate()?;
+    source_video(job)?;
+    let duration = job.end - job.start;
+    std::fs::create_dir_all(job.cache)
+        .map_err(|e| PipelineError::io(format!("creating {}", job.cache.display()), e))?;
+    let words = job
+        .transcript
+        .map(|t| clip_words(t, job.start, job.end))
+        .unwrap_or_default();
+    let key = StageKey::new(
+        "clip",
+        &ClipInputs {
+            version: RENDER_VERSION,
+            fingerprint: &job.fingerprint.0,
+            start: job.start,
+            end: job.end,
+            title: job.title,
+            settings: s,
+            words: words
+                .iter()
+                .map(|w| (w.start, w.end, w.text.as_str()))
+                .collect(),
+        },
+    );
+    let key_file = job.cache.join(format!("{}.key", file_name(job.output)));
+    let thumb_ok = job.thumbnail.is_none_or(Path::is_file);
+    if key.matches(&key_file) && job.output.is_file() && thumb_ok {
+        progress.update(duration, duration);
+        return Ok(RenderedClip {
+            output: job.output.to_path_buf(),
+            thumbnail: job.thumbnail.map(Path::to_path_buf),
+            reused: true,
+            framing: "cached",
+        });
+    }
+    // A half-written key must never vouch for a new file.
+    let _ = std::fs::remove_file(&key_file);
+
+    let (spec, faces, framing_name) = prepare(job, ctx).await?;
+    render(&spec, job.output, ctx, |p| {
+        progress.update(p.out_time, duration)
+    })
+    .await?;
+    if let Some(thumb) = job.thumbnail {
+        let t = clipforge_reframe::thumbnail_time(&faces)
+            .unwrap_or(duration / 2.0)
+            .clamp(0.0, (duration - 0.1).max(0.0));
+        render_frame(&spec, t, FrameKind::Thumbnail, thumb, ctx).await?;
+    }
+    key.store(&key_file)?;
+    Ok(RenderedClip {
+        output: job.output.to_path_buf(),
+        thumbnail: job.thumbnail.map(Path::to_path_buf),
+        reused: false,
+        framing: framing_name,
+    })
+}
+
+/// The render of a clip as the export does it, for a single preview frame: the same
+/// framing, captions and overlays.
+pub async fn preview_spec(
+    job: &ClipJob<'_>,
+    ctx: &RunContext,
+) -> Result<RenderSpec, PipelineError> {
+    Ok(prepare(job, ctx).await?.0)
+}
+
+/// Decides the framing and captions of a clip and describes its render.
+async fn prepare(
+    job: &ClipJob<'_>,
+    ctx: &RunContext,
+) -> Result<(RenderSpec, FaceAnalysis, &'static str), PipelineError> {
+    let s = job.settings;
+    s.validate()?;
+    let video = source_video(job)?;
+    let duration = job.end - job.start;
+    std::fs::create_dir_all(job.cache)
+        .map_err(|e| PipelineError::io(format!("creating {}", job.cache.display()), e))?;
+    let words = job
+        .transcript
+        .map(|t| clip_words(t, job.start, job.end))
+        .unwrap_or_default();
+    let frame = s.frame();
+    let faces = faces(job, ctx).await?;
+    let speakers = speaker_turns(job);
+    let reframe = ReframeSettings {
+        no_face: match s.no_face {
+            ReframeMode::FitBlur => NoFaceFallback::FitBlur,
+            ReframeMode::FitBlack => NoFaceFallback::FitBlack,
+            ReframeMode::Auto | ReframeMode::Center => NoFaceFallback::Center,
+        },
+        allow_split: s.split,
+        ..ReframeSettings::default()
+    };
+    let framing = clipforge_reframe::plan(&faces, frame, s.reframe, &speakers, &reframe);
+    let framing_name = match &framing {
+        Framing::Crop { path } if path.keys.len() > 1 || s.reframe == ReframeMode::Auto => {
+            if faces.samples.iter().any(|x| !x.faces.is_empty()) {
+                "face"
+            } else {
+                "center"
+            }
+        }
+        Framing::Crop { .. } => "center",
+        Framing::Stack { .. } => "stack",
+        Framing::FitBlur => "fit-blur",
+        Framing::FitBlack => "fit-black",
+    };
+    let captions = match &s.template {
+        Some(name) if job.transcript.is_some() => {
+            let style = clipforge_captions::template(name).ok_or_else(|| {
+                PipelineError::Settings(format!("unknown caption template {name:?}"))
+            })?;
+            let title = job
+                .title
+                .filter(|t| s.intro_title && !t.trim().is_empty() && s.intro_seconds > 0.0)
+                .map(|text| IntroTitle {
+                    text,
+                    duration: s.intro_seconds.min(duration),
+                });
+            Some(ass_document(&words, &style, frame, title.as_ref()))
+        }
+        _ => None,
+    };
+    let logo = match &s.logo {
+        Some(l) => Some(Logo {
+            path: l.path.clone(),
+            corner: l.corner()?,
+            scale: l.scale,
+            opacity: l.opacity,
+        }),
+        None => None,
+    };
+    let spec = RenderSpec {
+        input: job.input.to_path_buf(),
+        start: job.start,
+        end: job.end,
+        frame,
+        fps: s.frame_rate(video.r_frame_rate.or(video.avg_frame_rate)),
+        crf: s.quality.crf(),
+        preset: s.quality.preset().into(),
+        video_bitrate: s.video_bitrate,
+        framing,
+        captions,
+        logo,
+        music: s.music.as_ref().map(|m| Music {
+            path: m.path.clone(),
+            volume_db: m.volume_db,
+            duck: m.duck,
+        }),
+        loudness: s.loudness,
+        has_audio: job.info.has_audio(),
+    };
+    Ok((spec, faces, framing_name))
+}
+
+fn source_video<'a>(job: &ClipJob<'a>) -> Result<&'a clipforge_media::VideoStream, PipelineError> {
+    let video = job.info.video.as_ref().ok_or_else(|| {
+        PipelineError::Settings(format!(
+            "{} has no video stream; clips need a picture (for audio only, use `clipforge transcribe`)",
+            job.input.display()
+        ))
+    })?;
+    let duration = job.end - job.start;
+    if !(job.start >= 0.0 && duration >= 0.5 && job.end <= job.info.duration + 0.5) {
+        return Err(PipelineError::Settings(format!(
+            "the clip {:.2}–{:.2} s does not fit in the video, which lasts {:.2} s",
+            job.start, job.end, job.info.duration
+        )));
+    }
+    Ok(video)
+}
+
+/// The faces in the clip's range, from the cache when this range of this input was
+/// analysed before.
+async fn faces(job: &ClipJob<'_>, ctx: &RunContext) -> Result<FaceAnalysis, PipelineError> {
+    let settings = ReframeSettings::default();
+    let key = StageKey::new(
+        "faces",
+        &(&job.fingerprint.0, job.start, job.end, &settings),
+    );
+    let path = job.cache.join(format!("faces-{}.json", key.0));
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Ok(cached) = serde_json::from_str::<FaceAnalysis>(&text) {
+            return Ok(cached);
+        }
+    }
+    let analysis =
+        clipforge_reframe::analyse(job.input, job.start, job.end - job.start, ctx, &settings)
+            .await?;
+    let json = serde_json::to_vec(&analysis).unwrap_or_default();
+    let part = path.with_extension("json.part");
+    std::fs::write(&part, json)
+        .and_then(|()| std::fs::rename(&part, &path))
+        .map_err(|e| PipelineError::io(format!("writing {}", path.display()), e))?;
+    Ok(analysis)
+}
+
+/// The transcript's speaker turns inside the clip, clip-relative.
+fn speaker_turns(job: &ClipJob<'_>) -> Vec<SpeakerTurn> {
+    let Some(t) = job.transcript else {
+        return Vec::new();
+    };
+    t.segments
+        .iter()
+        .filter(|s| s.end > job.start && s.start < job.end)
+        .filter_map(|s| {
+            s.speaker.map(|speaker| SpeakerTurn {
+                start: (s.start - job.start).max(0.0),
+                end: (s.end - job.start).min(job.end - job.start),
+                speaker,
+            })
+        })
+        .collect()
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "clip".into())
+}
