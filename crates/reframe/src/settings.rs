@@ -57,8 +57,8 @@ impl Default for ReframeSettings {
     fn default() -> Self {
         Self {
             sample_fps: 3.0,
-            detect_width: 640,
-            min_face_size: 32,
+            detect_width: 480,
+            min_face_size: 24,
             score_threshold: 2.0,
             pyramid_scale: 0.75,
             window_step: 4,
