@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # The main job on a sample made from real speech: installs what is missing, builds
-# clipforge, makes a short talk video from the librivox read-speech clips, transcribes it
-# to SRT subtitles with the local Whisper model and scores the words against the
-# reference text.
+# clipforge, makes a 3-minute 1080p talk from the librivox read-speech clips and runs
+# `clipforge clip` on it: transcription with the local Whisper model, the best moments,
+# and three rendered vertical clips with captions. Prints the clips and the word error
+# rate of the transcript against the reference text.
 #
-#   scripts/demo.sh [--model DIR] [--threads N]
+#   scripts/demo.sh [--clips N] [--quality draft|standard|high] [--model DIR] [--threads N]
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 extra=()
+clips=3
 while [ $# -gt 0 ]; do
     case $1 in
-    --model | --threads)
+    --model | --threads | --quality)
         [ $# -ge 2 ] || die "$1 needs a value"
         extra+=("$1" "$2")
+        shift 2
+        ;;
+    --clips)
+        [ $# -ge 2 ] || die "$1 needs a value"
+        clips=$2
         shift 2
         ;;
     -h | --help) usage && exit 0 ;;
@@ -23,28 +30,32 @@ done
 
 "$ROOT/scripts/setup.sh" --build
 require_binary
-"$ROOT/scripts/fixtures.sh" librivox-talk
+"$ROOT/scripts/fixtures.sh" talk --minutes 3
 
-input=$GENERATED/librivox-talk.mp4
-out=$GENERATED/demo
+input=$GENERATED/talk-3m.mp4
+out=$GENERATED/demo/talk-3m-clips
+rm -rf "$out"
 mkdir -p "$out"
-srt=$out/librivox-talk.srt
-rm -f "$srt"
 
-log "transcribing $input"
-if ! measure "$out/time" "$CLIPFORGE_BIN" transcribe "$input" --format srt -o "$srt" "${extra[@]}"; then
-    die "clipforge transcribe failed"
+log "clipforge clip $input"
+if ! measure "$GENERATED/demo/time" "$CLIPFORGE_BIN" clip "$input" -o "$out" --clips "$clips" "${extra[@]}"; then
+    die "clipforge clip failed"
 fi
-[ -s "$srt" ] || die "clipforge wrote no subtitles to $srt"
+[ -s "$out/clips.json" ] || die "clipforge wrote no clips.json to $out"
 
 echo
-cat "$srt"
+python3 - "$out/clips.json" <<'EOF'
+import json, sys
+report = json.load(open(sys.argv[1]))
+for c in report["clips"]:
+    print(f'{c["file"]}  {c["start"]:7.1f}-{c["end"]:6.1f} s  score {c["score"]:4.0f}  {c["framing"]:<6}  "{c["title"]}"')
+    print(f'           {c["reason"]}')
+EOF
 seconds=$(media_seconds "$input")
-wall=$(measured_wall "$out/time")
-rss=$(measured_rss_mib "$out/time")
-cues=$(grep -c -- ' --> ' "$srt")
-wer=$(python3 "$ROOT/scripts/wer.py" "$GENERATED/librivox-talk.txt" "$srt" --total)
-echo "demo: $(printf '%.1f' "$seconds") s of real speech (5 LibriVox clips) -> $cues subtitle cues in $wall s" \
-    "($(awk "BEGIN{printf \"%.1f\", $seconds / $wall}")x realtime, peak RSS $rss MiB), word error rate $wer%"
-echo "demo: video $input"
-echo "demo: subtitles $srt"
+wall=$(measured_wall "$GENERATED/demo/time")
+rss=$(measured_rss_mib "$GENERATED/demo/time")
+wer=$(python3 "$ROOT/scripts/wer.py" "$GENERATED/talk-3m.txt" "$out/transcript.srt" --total)
+echo
+echo "demo: $(printf '%.0f' "$seconds") s talk of real speech -> $(ls "$out"/clip-*.mp4 | wc -l) clips in $wall s" \
+    "(peak RSS $rss MiB); transcript word error rate $wer%"
+echo "demo: clips, thumbnails, clips.json, transcript.json/.srt in $out"
