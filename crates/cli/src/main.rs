@@ -55,12 +55,14 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         let config = config::Config::load(cli.config.as_deref())?;
-        match cli.command {
-            Command::Transcribe(args) => transcribe::run(args, &config).await,
-            Command::Suggest(args) => suggest::run(args, &config).await,
-            Command::Clip(args) => clip::run(args, &config).await,
-            Command::Render(args) => clip::render(args, &config).await,
-            Command::Models(cmd) => transcribe::models(cmd, &config),
+        let work = run(cli.command, &config);
+        // Ctrl-C drops the work: ffmpeg is killed with its handle and work folders and
+        // partial files are removed by their guards, so nothing half-written stays.
+        tokio::select! {
+            result = work => result,
+            _ = tokio::signal::ctrl_c() => {
+                Err(anyhow::anyhow!("stopped by Ctrl-C; finished files are kept, partial ones removed"))
+            }
         }
     });
     match result {
@@ -70,6 +72,16 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn run(command: Command, config: &config::Config) -> anyhow::Result<()> {
+    match command {
+        Command::Transcribe(args) => transcribe::run(args, config).await,
+        Command::Suggest(args) => suggest::run(args, config).await,
+        Command::Clip(args) => clip::run(args, config).await,
+        Command::Render(args) => clip::render(args, config).await,
+        Command::Models(cmd) => transcribe::models(cmd, config),
     }
 }
 
