@@ -447,65 +447,36 @@ pub async fn render(args: RenderArgs, config: &Config) -> anyhow::Result<()> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "clip".into());
     let cache = std::env::temp_dir().join(format!("clipforge-render-{}", fp.0));
+    let output = args.output.clone().unwrap_or_else(|| {
+        let range = format!("{stem}-{:.1}-{:.1}", args.start, args.end);
+        PathBuf::from(match args.preview_frame {
+            Some(t) => format!("{range}-at-{t:.2}.png"),
+            None => format!("{range}.mp4"),
+        })
+    });
+    let job = ClipJob {
+        input,
+        fingerprint: &fp,
+        info: &info,
+        transcript: transcript.as_ref(),
+        start: args.start,
+        end: args.end,
+        title: args.title.as_deref(),
+        settings: &settings,
+        output: &output,
+        thumbnail: None,
+        cache: &cache,
+    };
+    let ctx = RunContext::default();
     if let Some(t) = args.preview_frame {
-        let output = args.output.clone().unwrap_or_else(|| {
-            PathBuf::from(format!(
-                "{stem}-{:.1}-{:.1}-at-{t:.2}.png",
-                args.start, args.end
-            ))
-        });
-        let spec = clipforge_pipeline::preview_spec(
-            &ClipJob {
-                input,
-                fingerprint: &fp,
-                info: &info,
-                transcript: transcript.as_ref(),
-                start: args.start,
-                end: args.end,
-                title: args.title.as_deref(),
-                settings: &settings,
-                output: &output,
-                thumbnail: None,
-                cache: &cache,
-            },
-            &RunContext::default(),
-        )
-        .await?;
-        render_frame(
-            &spec,
-            t,
-            FrameKind::Preview,
-            &output,
-            &RunContext::default(),
-        )
-        .await?;
+        let spec = clipforge_pipeline::preview_spec(&job, &ctx).await?;
+        render_frame(&spec, t, FrameKind::Preview, &output, &ctx).await?;
         eprintln!("{}", output.display());
         return Ok(());
     }
-    let output = args
-        .output
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{stem}-{:.1}-{:.1}.mp4", args.start, args.end)));
     let progress = TerminalProgress::new();
     progress.stage("rendering");
-    let rendered = render_clip(
-        &ClipJob {
-            input,
-            fingerprint: &fp,
-            info: &info,
-            transcript: transcript.as_ref(),
-            start: args.start,
-            end: args.end,
-            title: args.title.as_deref(),
-            settings: &settings,
-            output: &output,
-            thumbnail: None,
-            cache: &cache,
-        },
-        &RunContext::default(),
-        &progress,
-    )
-    .await?;
+    let rendered = render_clip(&job, &ctx, &progress).await?;
     progress.finish();
     eprintln!("{} ({})", output.display(), rendered.framing);
     Ok(())

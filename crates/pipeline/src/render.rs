@@ -67,15 +67,8 @@ pub async fn render_clip(
     progress: &dyn Progress,
 ) -> Result<RenderedClip, PipelineError> {
     let s = job.settings;
-    s.validate()?;
-    source_video(job)?;
+    let (_, words) = checked(job)?;
     let duration = job.end - job.start;
-    std::fs::create_dir_all(job.cache)
-        .map_err(|e| PipelineError::io(format!("creating {}", job.cache.display()), e))?;
-    let words = job
-        .transcript
-        .map(|t| clip_words(t, job.start, job.end))
-        .unwrap_or_default();
     let key = StageKey::new(
         "clip",
         &ClipInputs {
@@ -140,15 +133,8 @@ async fn prepare(
     ctx: &RunContext,
 ) -> Result<(RenderSpec, FaceAnalysis, &'static str), PipelineError> {
     let s = job.settings;
-    s.validate()?;
-    let video = source_video(job)?;
+    let (video, words) = checked(job)?;
     let duration = job.end - job.start;
-    std::fs::create_dir_all(job.cache)
-        .map_err(|e| PipelineError::io(format!("creating {}", job.cache.display()), e))?;
-    let words = job
-        .transcript
-        .map(|t| clip_words(t, job.start, job.end))
-        .unwrap_or_default();
     let frame = s.frame();
     let faces = faces(job, ctx).await?;
     let speakers = speaker_turns(job);
@@ -221,6 +207,22 @@ async fn prepare(
         has_audio: job.info.has_audio(),
     };
     Ok((spec, faces, framing_name))
+}
+
+/// Checks the job before any work and returns the source's video stream and the clip's
+/// words.
+fn checked<'a>(
+    job: &ClipJob<'a>,
+) -> Result<(&'a clipforge_media::VideoStream, Vec<clipforge_core::Word>), PipelineError> {
+    job.settings.validate()?;
+    let video = source_video(job)?;
+    std::fs::create_dir_all(job.cache)
+        .map_err(|e| PipelineError::io(format!("creating {}", job.cache.display()), e))?;
+    let words = job
+        .transcript
+        .map(|t| clip_words(t, job.start, job.end))
+        .unwrap_or_default();
+    Ok((video, words))
 }
 
 fn source_video<'a>(job: &ClipJob<'a>) -> Result<&'a clipforge_media::VideoStream, PipelineError> {

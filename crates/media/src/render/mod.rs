@@ -241,13 +241,7 @@ pub async fn render(
     }
     args.extend(["-progress".into(), "pipe:1".into(), "-nostats".into()]);
     args.push(ffmpeg_path(&part));
-    ctx.runner
-        .command("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"])
-        .args(args)
-        .current_dir(work.path())
-        .timeout(work_timeout(spec.duration() * 4.0))
-        .cancel_on(ctx.cancel.clone())
+    ffmpeg_in(ctx, work.path(), args, work_timeout(spec.duration() * 4.0))
         .on_progress(&mut on_progress)
         .run()
         .await?;
@@ -255,6 +249,23 @@ pub async fn render(
         .await
         .map_err(|e| MediaError::io(format!("moving the clip to {}", output.display()), e))?;
     Ok(())
+}
+
+/// An ffmpeg command running in the render's work folder, stopped by the context's
+/// token or after `limit`.
+fn ffmpeg_in<'a>(
+    ctx: &RunContext,
+    work: &Path,
+    args: Vec<OsString>,
+    limit: std::time::Duration,
+) -> crate::ProcessCommand<'a> {
+    ctx.runner
+        .command("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"])
+        .args(args)
+        .current_dir(work)
+        .timeout(limit)
+        .cancel_on(ctx.cancel.clone())
 }
 
 fn video_codec_args(spec: &RenderSpec) -> Vec<OsString> {
@@ -336,13 +347,7 @@ pub async fn render_frame(
         args.extend(["-q:v".into(), "2".into()]);
     }
     args.push(ffmpeg_path(&part));
-    ctx.runner
-        .command("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"])
-        .args(args)
-        .current_dir(work.path())
-        .timeout(work_timeout(0.0))
-        .cancel_on(ctx.cancel.clone())
+    ffmpeg_in(ctx, work.path(), args, work_timeout(0.0))
         .run()
         .await?;
     if tokio::fs::metadata(&part).await.is_err() {
