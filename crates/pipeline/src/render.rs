@@ -67,7 +67,7 @@ pub async fn render_clip(
     progress: &dyn Progress,
 ) -> Result<RenderedClip, PipelineError> {
     let s = job.settings;
-    let (_, words) = checked(job)?;
+    let (video, words) = checked(job)?;
     let duration = job.end - job.start;
     let key = StageKey::new(
         "clip",
@@ -98,7 +98,7 @@ pub async fn render_clip(
     // A half-written key must never vouch for a new file.
     let _ = std::fs::remove_file(&key_file);
 
-    let (spec, faces, framing_name) = prepare(job, ctx).await?;
+    let (spec, faces, framing_name) = prepare(job, video, &words, ctx).await?;
     render(&spec, job.output, ctx, |p| {
         progress.update(p.out_time, duration)
     })
@@ -124,19 +124,34 @@ pub async fn preview_spec(
     job: &ClipJob<'_>,
     ctx: &RunContext,
 ) -> Result<RenderSpec, PipelineError> {
-    Ok(prepare(job, ctx).await?.0)
+    let (video, words) = checked(job)?;
+    Ok(prepare(job, video, &words, ctx).await?.0)
 }
 
-/// Decides the framing and captions of a clip and describes its render.
+/// Decides the framing and captions of a [`checked`] clip and describes its render.
 async fn prepare(
     job: &ClipJob<'_>,
+    video: &clipforge_media::VideoStream,
+    words: &[clipforge_core::Word],
     ctx: &RunContext,
 ) -> Result<(RenderSpec, FaceAnalysis, &'static str), PipelineError> {
     let s = job.settings;
-    let (video, words) = checked(job)?;
     let duration = job.end - job.start;
     let frame = s.frame();
-    let faces = faces(job, ctx).await?;
+    // Faces steer the crop only in auto mode, and pick the thumbnail; a fixed framing
+    // without a thumbnail needs only the picture's size.
+    let faces = if s.reframe == ReframeMode::Auto || job.thumbnail.is_some() {
+        faces(job, ctx).await?
+    } else {
+        let (width, height) = video.display_size();
+        FaceAnalysis {
+            source_width: width,
+            source_height: height,
+            duration,
+            sample_fps: 0.0,
+            samples: Vec::new(),
+        }
+    };
     let speakers = speaker_turns(job);
     let reframe = ReframeSettings {
         no_face: match s.no_face {
@@ -148,14 +163,10 @@ async fn prepare(
         ..ReframeSettings::default()
     };
     let framing = clipforge_reframe::plan(&faces, frame, s.reframe, &speakers, &reframe);
+    let followed =
+        s.reframe == ReframeMode::Auto && faces.samples.iter().any(|x| !x.faces.is_empty());
     let framing_name = match &framing {
-        Framing::Crop { path } if path.keys.len() > 1 || s.reframe == ReframeMode::Auto => {
-            if faces.samples.iter().any(|x| !x.faces.is_empty()) {
-                "face"
-            } else {
-                "center"
-            }
-        }
+        Framing::Crop { .. } if followed => "face",
         Framing::Crop { .. } => "center",
         Framing::Stack { .. } => "stack",
         Framing::FitBlur => "fit-blur",
@@ -173,7 +184,7 @@ async fn prepare(
                     text,
                     duration: s.intro_seconds.min(duration),
                 });
-            Some(ass_document(&words, &style, frame, title.as_ref()))
+            Some(ass_document(words, &style, frame, title.as_ref()))
         }
         _ => None,
     };
