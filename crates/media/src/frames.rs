@@ -100,6 +100,9 @@ impl FrameSampler {
             .command("ffmpeg")
             .args(["-nostdin", "-hide_banner", "-v", "error"])
             .args(["-threads", "2", "-skip_frame", "noref", "-flags2", "fast"])
+            // Deblocking only smooths block edges, which a face detector on a frame a
+            // quarter the size never sees; skipping it saves a tenth of the decode.
+            .args(["-skip_loop_filter", "all"])
             .args([
                 "-ss",
                 &ffmpeg_seconds(start),

@@ -84,7 +84,7 @@ pub async fn analyse(
     settings: &ReframeSettings,
 ) -> Result<FaceAnalysis, ReframeError> {
     settings.validate()?;
-    let model = model()?.clone();
+    let model = model()?;
     let mut sampler = FrameSampler::open(
         input,
         start,
@@ -97,30 +97,47 @@ pub async fn analyse(
     let (source_width, source_height) = sampler.source_size();
     let scale = f64::from(source_width) / f64::from(sampler.frame_size().0);
 
-    // The detector is not `Send`, so it lives on its own thread, which also lets detection
-    // run while ffmpeg decodes the next frames.
-    let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<GrayFrame>(4);
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-    let detect_settings = settings.clone();
-    std::thread::Builder::new()
-        .name("face-detect".into())
-        .spawn(move || {
-            let samples = detect_all(model, &detect_settings, scale, frames_rx);
-            let _ = done_tx.send(samples);
-        })
-        .map_err(|e| ReframeError::Detector(format!("cannot start a thread: {e}")))?;
+    // Detectors are not `Send`, so each lives on a thread of its own, which also lets
+    // detection run while ffmpeg decodes the next frames. Frames are dealt out in turn and
+    // put back in order at the end.
+    let mut workers = Vec::new();
+    for _ in 0..detector_threads() {
+        let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<(usize, GrayFrame)>(2);
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let (model, settings) = (model.clone(), settings.clone());
+        std::thread::Builder::new()
+            .name("face-detect".into())
+            .spawn(move || {
+                let _ = done_tx.send(detect_all(model, &settings, scale, frames_rx));
+            })
+            .map_err(|e| ReframeError::Detector(format!("cannot start a thread: {e}")))?;
+        workers.push((frames_tx, done_rx));
+    }
 
     let mut frames = 0usize;
     while let Some(frame) = sampler.next_frame().await? {
-        frames += 1;
-        if frames_tx.send(frame).await.is_err() {
-            return Err(ReframeError::Detector("the detector thread exited".into()));
+        let (to_worker, _) = &workers[frames % workers.len()];
+        if to_worker.send((frames, frame)).await.is_err() {
+            return Err(ReframeError::Detector("a detector thread exited".into()));
         }
+        frames += 1;
     }
-    drop(frames_tx);
-    let samples = done_rx
-        .await
-        .map_err(|_| ReframeError::Detector("the detector thread panicked".into()))?;
+    let mut found = Vec::with_capacity(frames);
+    for (frames_tx, done_rx) in workers {
+        drop(frames_tx);
+        let part = done_rx
+            .await
+            .map_err(|_| ReframeError::Detector("a detector thread panicked".into()))?;
+        found.extend(part);
+    }
+    found.sort_by_key(|(index, _)| *index);
+    let mut samples = Vec::with_capacity(found.len());
+    let mut previous: Option<Signature> = None;
+    for (_, (mut sample, signature)) in found {
+        sample.scene_change = previous.as_ref().map_or(0.0, |p| p.distance(&signature));
+        previous = Some(signature);
+        samples.push(sample);
+    }
     tracing::debug!(frames, "face analysis finished");
     Ok(FaceAnalysis {
         source_width,
@@ -158,29 +175,33 @@ fn model() -> Result<&'static Model, ReframeError> {
     Ok(MODEL.get_or_init(|| model))
 }
 
+/// Threads detecting at once: two keep both of a small machine's cores busy next to the
+/// decoder; more help little because the decoder feeds them.
+fn detector_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 2))
+}
+
+/// Detects the faces in the frames one thread is given, each with its index and the
+/// signature the scene-change score is computed from once the frames are back in order.
 fn detect_all(
     model: Model,
     settings: &ReframeSettings,
     scale: f64,
-    mut frames: tokio::sync::mpsc::Receiver<GrayFrame>,
-) -> Vec<Sample> {
+    mut frames: tokio::sync::mpsc::Receiver<(usize, GrayFrame)>,
+) -> Vec<(usize, (Sample, Signature))> {
     let mut detector = rustface::create_detector_with_model(model);
     configure(detector.as_mut(), settings);
-    let mut samples = Vec::new();
-    let mut previous: Option<Signature> = None;
-    while let Some(frame) = frames.blocking_recv() {
-        let faces = detect_faces(detector.as_mut(), &frame, scale);
-        let signature = Signature::of(&frame);
-        let scene_change = previous.as_ref().map_or(0.0, |p| p.distance(&signature));
-        previous = Some(signature);
-        samples.push(Sample {
+    let mut found = Vec::new();
+    while let Some((index, frame)) = frames.blocking_recv() {
+        let sample = Sample {
             time: frame.time,
-            faces,
-            scene_change,
+            faces: detect_faces(detector.as_mut(), &frame, scale),
+            scene_change: 0.0,
             sharpness: laplacian_variance(&frame),
-        });
+        };
+        found.push((index, (sample, Signature::of(&frame))));
     }
-    samples
+    found
 }
 
 /// Faces in `frame`, scaled by `scale` into source pixels, best first.

@@ -30,6 +30,9 @@ pub struct Parts {
     pub captions: bool,
     /// Build the audio chain.
     pub audio: bool,
+    /// Gain in dB that brings the clip to its loudness target, measured beforehand by
+    /// [`loudness_graph`]; a peak limiter follows it.
+    pub gain_db: Option<f64>,
     /// Seconds of the clip before the first frame ffmpeg decodes: a single-frame preview
     /// seeks to its time, and the graph shifts timestamps back so the crop path and the
     /// captions see the same clock as in the export.
@@ -90,6 +93,42 @@ fn crop_filter(path: &CropPath) -> String {
         w = path.width,
         h = path.height,
     )
+}
+
+/// Sample peak ceiling of the limiter after the loudness gain: -2 dBFS.
+const LIMIT: f64 = 0.794;
+
+/// The clip's audio as it will be mixed (speech, music, ducking), through ffmpeg's EBU R128
+/// meter into `[a]`: the meter's summary gives the loudness the gain is computed from.
+pub fn loudness_graph(spec: &RenderSpec, inputs: Inputs) -> String {
+    let mut g = String::new();
+    audio_chain(&mut g, spec, inputs);
+    g.push_str(",ebur128=framelog=verbose[a]");
+    g
+}
+
+/// The audio before any gain: resampled to 48 kHz stereo, with music mixed under it.
+fn audio_chain(g: &mut String, spec: &RenderSpec, inputs: Inputs) {
+    let a = inputs.audio;
+    let _ = write!(g, "[{a}:a]aresample=48000,aformat=channel_layouts=stereo");
+    if let (Some(music), Some(m)) = (&spec.music, inputs.music) {
+        // Speech keys a compressor on the music: the music dips while someone
+        // talks and comes back up in the pauses.
+        let _ = write!(
+            g,
+            ",asplit[speech][key];[{m}:a]aresample=48000,aformat=channel_layouts=stereo,\
+             volume={}dB[music];",
+            num(music.volume_db)
+        );
+        if music.duck {
+            g.push_str(
+                "[music][key]sidechaincompress=threshold=0.03:ratio=8:attack=20:release=350[ducked];\
+                 [speech][ducked]amix=inputs=2:duration=first:normalize=0",
+            );
+        } else {
+            g.push_str("[key]anullsink;[speech][music]amix=inputs=2:duration=first:normalize=0");
+        }
+    }
 }
 
 /// The whole `-filter_complex` text; the outputs are `[v]` and, with audio, `[a]`.
@@ -169,33 +208,17 @@ pub fn filter_graph(spec: &RenderSpec, inputs: Inputs, parts: Parts) -> String {
     let _ = write!(g, "[{last}]format=yuv420p[v]");
 
     if parts.audio {
-        let a = inputs.audio;
-        let _ = write!(g, ";[{a}:a]aresample=48000,aformat=channel_layouts=stereo");
-        if let (Some(music), Some(m)) = (&spec.music, inputs.music) {
-            // Speech keys a compressor on the music: the music dips while someone
-            // talks and comes back up in the pauses.
+        g.push(';');
+        audio_chain(&mut g, spec, inputs);
+        if let Some(gain) = parts.gain_db {
+            // A static gain keeps speech dynamics as recorded (no pumping), and costs a
+            // fraction of a dynamic normaliser; the limiter only catches the peaks the gain
+            // pushes over -2 dBFS (about -1.5 dBTP). `latency` keeps audio on the frame.
             let _ = write!(
                 g,
-                ",asplit[speech][key];[{m}:a]aresample=48000,aformat=channel_layouts=stereo,\
-                 volume={}dB[music];",
-                num(music.volume_db)
-            );
-            if music.duck {
-                g.push_str(
-                    "[music][key]sidechaincompress=threshold=0.03:ratio=8:attack=20:release=350[ducked];\
-                     [speech][ducked]amix=inputs=2:duration=first:normalize=0",
-                );
-            } else {
-                g.push_str(
-                    "[key]anullsink;[speech][music]amix=inputs=2:duration=first:normalize=0",
-                );
-            }
-        }
-        if let Some(target) = spec.loudness {
-            let _ = write!(
-                g,
-                ",loudnorm=I={}:TP=-1.5:LRA=11,aresample=48000",
-                num(target)
+                ",volume={}dB,alimiter=limit={}:attack=5:release=50:level=false:latency=1",
+                num(gain),
+                num(LIMIT)
             );
         }
         g.push_str("[a]");

@@ -12,7 +12,7 @@ use clipforge_core::Framing;
 
 use crate::context::{ffmpeg_path, ffmpeg_seconds, work_timeout};
 use crate::{FfmpegProgress, MediaError, RunContext};
-pub use graph::{filter_graph, path_expression, Inputs, Parts, CAPTIONS_FILE};
+pub use graph::{filter_graph, loudness_graph, path_expression, Inputs, Parts, CAPTIONS_FILE};
 
 /// A corner of the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -209,10 +209,12 @@ pub async fn render(
     spec.validate()?;
     let work = work_dir(output)?;
     let captions = write_captions(spec, work.path()).await?;
+    let gain_db = loudness_gain(spec, ctx, work.path()).await?;
     let (mut args, inputs) = input_args(spec, spec.start, true);
     let parts = Parts {
         captions,
         audio: true,
+        gain_db,
         offset: 0.0,
     };
     let graph = filter_graph(spec, inputs, parts);
@@ -239,29 +241,99 @@ pub async fn render(
     ] {
         args.push(a.into());
     }
-    args.extend(["-progress".into(), "pipe:1".into(), "-nostats".into()]);
+    args.extend(["-progress".into(), "pipe:1".into()]);
     args.push(ffmpeg_path(&part));
-    ffmpeg_in(ctx, work.path(), args, work_timeout(spec.duration() * 4.0))
-        .on_progress(&mut on_progress)
-        .run()
-        .await?;
+    ffmpeg_in(
+        ctx,
+        work.path(),
+        args,
+        work_timeout(spec.duration() * 4.0),
+        "error",
+    )
+    .on_progress(&mut on_progress)
+    .run()
+    .await?;
     tokio::fs::rename(&part, output)
         .await
         .map_err(|e| MediaError::io(format!("moving the clip to {}", output.display()), e))?;
     Ok(())
 }
 
-/// An ffmpeg command running in the render's work folder, stopped by the context's
-/// token or after `limit`.
+/// Loudest boost the loudness gain applies: more would lift a near-silent recording's
+/// noise floor to speech level.
+const MAX_GAIN_DB: f64 = 36.0;
+
+/// Below this integrated loudness a clip counts as silent and gets no gain.
+const SILENT_LUFS: f64 = -60.0;
+
+/// The gain in dB that brings the clip's mixed audio to the spec's loudness target, from
+/// a fast audio-only pass through ffmpeg's EBU R128 meter; `None` without a target or
+/// sound.
+async fn loudness_gain(
+    spec: &RenderSpec,
+    ctx: &RunContext,
+    work: &Path,
+) -> Result<Option<f64>, MediaError> {
+    let Some(target) = spec.loudness else {
+        return Ok(None);
+    };
+    if !spec.has_audio && spec.music.is_none() {
+        return Ok(None);
+    }
+    let (mut args, inputs) = input_args(spec, spec.start, true);
+    args.extend([
+        "-filter_complex".into(),
+        loudness_graph(spec, inputs).into(),
+    ]);
+    args.extend(["-map".into(), "[a]".into()]);
+    args.extend(["-t".into(), ffmpeg_seconds(spec.duration()).into()]);
+    args.extend(["-f".into(), "null".into(), "-".into()]);
+    let out = ffmpeg_in(ctx, work, args, work_timeout(spec.duration()), "info")
+        .keep_stderr_matching(|line| line.trim_start().starts_with("I:"))
+        .run()
+        .await?;
+    let measured = out
+        .stderr_matches
+        .last()
+        .and_then(|line| parse_integrated(line))
+        .ok_or_else(|| MediaError::Corrupt {
+            path: spec.input.clone(),
+            detail: "the loudness meter gave no reading for the clip's audio".into(),
+        })?;
+    Ok(gain_for(measured, target))
+}
+
+/// The number in a meter summary line such as `    I:         -23.5 LUFS`.
+fn parse_integrated(line: &str) -> Option<f64> {
+    let rest = line.trim_start().strip_prefix("I:")?;
+    let value: f64 = rest.split_whitespace().next()?.parse().ok()?;
+    value.is_finite().then_some(value)
+}
+
+/// Gain from `measured` to `target` LUFS: none for silence, boosts capped.
+fn gain_for(measured: f64, target: f64) -> Option<f64> {
+    (measured > SILENT_LUFS).then(|| (target - measured).min(MAX_GAIN_DB))
+}
+
+/// An ffmpeg command running in the render's work folder at `loglevel`, stopped by the
+/// context's token or after `limit`.
 fn ffmpeg_in<'a>(
     ctx: &RunContext,
     work: &Path,
     args: Vec<OsString>,
     limit: std::time::Duration,
+    loglevel: &str,
 ) -> crate::ProcessCommand<'a> {
     ctx.runner
         .command("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-y", "-loglevel", "error"])
+        .args([
+            "-hide_banner",
+            "-nostdin",
+            "-y",
+            "-nostats",
+            "-loglevel",
+            loglevel,
+        ])
         .args(args)
         .current_dir(work)
         .timeout(limit)
@@ -332,6 +404,7 @@ pub async fn render_frame(
     let parts = Parts {
         captions,
         audio: false,
+        gain_db: None,
         offset: time,
     };
     let graph = filter_graph(spec, inputs, parts);
@@ -347,7 +420,7 @@ pub async fn render_frame(
         args.extend(["-q:v".into(), "2".into()]);
     }
     args.push(ffmpeg_path(&part));
-    ffmpeg_in(ctx, work.path(), args, work_timeout(0.0))
+    ffmpeg_in(ctx, work.path(), args, work_timeout(0.0), "error")
         .run()
         .await?;
     if tokio::fs::metadata(&part).await.is_err() {
@@ -360,4 +433,25 @@ pub async fn render_frame(
         .await
         .map_err(|e| MediaError::io(format!("moving the frame to {}", output.display()), e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meter_summary_lines_parse() {
+        assert_eq!(parse_integrated("    I:         -23.5 LUFS"), Some(-23.5));
+        assert_eq!(parse_integrated("I: -70.0 LUFS"), Some(-70.0));
+        assert_eq!(parse_integrated("    I:  nan LUFS"), None);
+        assert_eq!(parse_integrated("    LRA:  7.5 LU"), None);
+    }
+
+    #[test]
+    fn gain_reaches_the_target_but_never_lifts_silence() {
+        assert_eq!(gain_for(-23.5, -14.0), Some(9.5));
+        assert_eq!(gain_for(-8.0, -14.0), Some(-6.0));
+        assert_eq!(gain_for(-55.0, -14.0), Some(MAX_GAIN_DB));
+        assert_eq!(gain_for(-70.0, -14.0), None);
+    }
 }
