@@ -33,6 +33,7 @@ PACKAGES=(
     espeak-ng sox pocketsphinx-testdata sctk
     python3 python3-pip python3-venv time fonts-dejavu-core ca-certificates
     fonts-inter fonts-roboto fonts-open-sans fonts-noto-color-emoji
+    postgresql
 )
 
 install_packages() {

@@ -25,19 +25,39 @@ step "fixtures"
 # A talk long enough for several batches on both decoding workers.
 "$ROOT/scripts/fixtures.sh" talk --minutes 3
 
-# Services the integration tests talk to. Each one is started here in the background,
-# exports the settings its tests read (tests that need one skip when they are unset), and
-# adds its process id to service_pids so it is stopped when the suite ends.
+# Services the integration tests talk to, each started here in the background from a
+# throwaway folder; the settings they print are exported for the tests (which skip a
+# service whose settings are unset, except under CI), and all stop when the suite ends.
 service_pids=()
+services_dir=$(mktemp -d "${TMPDIR:-/tmp}/clipforge-services.XXXXXX")
+# PostgreSQL runs as its own user when we are root, and must reach its folder in here.
+chmod 755 "$services_dir"
 stop_services() {
     local pid
     for pid in "${service_pids[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
+    "$ROOT/scripts/postgres.sh" stop "$services_dir/postgres" || true
+    rm -rf "$services_dir"
 }
 trap stop_services EXIT
-# PostgreSQL: start a throwaway cluster on a free port and export DATABASE_URL_TEST.
-# S3: start s3s-fs on a temp folder and export the CLIPFORGE_TEST_S3_* settings.
+# Reads the NAME=VALUE lines a service script prints and exports them.
+export_settings() {
+    local line
+    while IFS= read -r line; do
+        [[ $line =~ ^[A-Z0-9_]+= ]] || continue
+        export "${line?}"
+    done <<<"$1"
+}
+step "services"
+# PostgreSQL: a throwaway cluster on a free port (DATABASE_URL_TEST).
+settings=$("$ROOT/scripts/postgres.sh" start "$services_dir/postgres")
+export_settings "$settings"
+# S3: s3s-fs over a temp folder (CLIPFORGE_TEST_S3_*).
+settings=$("$ROOT/scripts/s3.sh" start "$services_dir/s3")
+export_settings "$settings"
+service_pids+=("$S3_PID")
+log "PostgreSQL at ${DATABASE_URL_TEST}, S3 at ${CLIPFORGE_TEST_S3_ENDPOINT}"
 
 export CARGO_TARGET_DIR=$TARGET_DIR
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}

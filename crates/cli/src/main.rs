@@ -3,6 +3,7 @@
 mod clip;
 mod config;
 mod progress;
+mod serve;
 mod suggest;
 mod transcribe;
 
@@ -35,6 +36,10 @@ enum Command {
     Clip(clip::ClipArgs),
     /// Render one clip of a video by hand (or one preview frame of it).
     Render(clip::RenderArgs),
+    /// Run the service: API v1 and workers, on SQLite and local disk unless configured.
+    Serve(serve::ServeArgs),
+    /// Create or update the database schema, then exit.
+    Migrate(serve::MigrateArgs),
     /// Manage local Whisper models.
     #[command(subcommand)]
     Models(transcribe::ModelsCommand),
@@ -81,6 +86,8 @@ async fn run(command: Command, config: &config::Config) -> anyhow::Result<()> {
         Command::Suggest(args) => suggest::run(args, config).await,
         Command::Clip(args) => clip::run(args, config).await,
         Command::Render(args) => clip::render(args, config).await,
+        Command::Serve(args) => serve::serve(args).await,
+        Command::Migrate(args) => serve::migrate(args).await,
         Command::Models(cmd) => transcribe::models(cmd, config),
     }
 }

@@ -1,0 +1,78 @@
+//! `clipforge serve` and `clipforge migrate`: the service on a database and a data folder.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use clipforge_server::{router, serve as serve_http, AppState, ServiceConfig};
+use clipforge_store::Store;
+
+/// Where the service keeps its data and which database it uses.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Folder for everything the service stores locally: the SQLite file, media, temp files.
+    #[arg(long, env = "CLIPFORGE_DATA_DIR", default_value = "clipforge-data")]
+    data_dir: PathBuf,
+    /// Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST/DB
+    /// (default: a SQLite file in the data folder).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+impl DataArgs {
+    /// Creates the data folder and opens the database, migrated.
+    async fn open(&self) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(&self.data_dir).with_context(|| {
+            format!("cannot create the data folder {}", self.data_dir.display())
+        })?;
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => sqlite_url(&self.data_dir.join("clipforge.db")),
+        };
+        let store = Store::connect(&url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+}
+
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+/// `clipforge serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "CLIPFORGE_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = args.data.open().await?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let address = listener.local_addr()?;
+    // On stdout, so scripts and tests can read the address when they asked for port 0.
+    println!("clipforge is listening on http://{address}");
+    let app = router(AppState::new(store, ServiceConfig::default()));
+    serve_http(listener, app, std::future::pending()).await?;
+    Ok(())
+}
+
+/// `clipforge migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
+    let store = args.data.open().await?;
+    eprintln!("the {:?} database is up to date", store.kind());
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! The router, its shared state and the middleware every request passes through.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use clipforge_store::Store;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::rate_limit::{Client, RateLimiter};
+use crate::request_id;
+
+/// What the service is configured with.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Requests per minute per client before 429.
+    pub rate_limit_per_minute: u32,
+    /// Largest JSON body accepted, in bytes (uploads have their own limit).
+    pub json_body_limit: usize,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            rate_limit_per_minute: 600,
+            json_body_limit: 1024 * 1024,
+        }
+    }
+}
+
+/// Everything handlers share; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    config: ServiceConfig,
+    limiter: RateLimiter,
+}
+
+impl AppState {
+    /// State over a migrated store.
+    pub fn new(store: Store, config: ServiceConfig) -> Self {
+        let limiter = RateLimiter::new(config.rate_limit_per_minute, Duration::from_secs(60));
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                limiter,
+            }),
+        }
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config().json_body_limit,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .layer(middleware::from_fn(request_id::assign))
+        .with_state(state)
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Ready when the database answers; 503 in the error shape otherwise.
+async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    state.store().ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "database not reachable");
+        ApiError::new(
+            ErrorCode::ServiceUnavailable,
+            "the database is not reachable",
+        )
+    })?;
+    Ok(Json(
+        serde_json::json!({ "status": "ready", "database": "ok" }),
+    ))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such route")
+}
+
+/// Counts the request against its client's bucket and sets the `X-RateLimit-*` headers.
+async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let client = client_of(&request);
+    let decision = state.inner.limiter.check(&client, Instant::now());
+    let mut response = if decision.allowed {
+        next.run(request).await
+    } else {
+        ApiError {
+            retry_after: Some(decision.retry_after),
+            ..ApiError::new(
+                ErrorCode::RateLimitExceeded,
+                format!(
+                    "too many requests: {} a minute are allowed; retry in {} s",
+                    decision.limit, decision.retry_after
+                ),
+            )
+        }
+        .into_response()
+    };
+    set_rate_headers(response.headers_mut(), &decision);
+    response
+}
+
+fn set_rate_headers(headers: &mut HeaderMap, decision: &crate::rate_limit::Decision) {
+    headers.insert("x-ratelimit-limit", HeaderValue::from(decision.limit));
+    headers.insert(
+        "x-ratelimit-remaining",
+        HeaderValue::from(decision.remaining),
+    );
+    headers.insert("x-ratelimit-reset", HeaderValue::from(decision.reset));
+}
+
+/// The caller as the limiter counts it: by address until authentication is known.
+fn client_of(request: &Request) -> Client {
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    Client::Ip(ip)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

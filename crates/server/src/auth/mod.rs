@@ -1,0 +1,3 @@
+//! Who is calling: passwords, session tokens and API keys.
+
+pub mod secrets;
