@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 use clipforge_server::{router, serve as serve_http, AppState, ServiceConfig};
+use clipforge_storage::{Storage, StorageConfig};
 use clipforge_store::Store;
 
 /// Where the service keeps its data and which database it uses.
@@ -21,6 +22,11 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
+    /// Media storage: a `media` folder in the data folder.
+    fn storage(&self) -> anyhow::Result<Storage> {
+        Ok(Storage::new(&StorageConfig::default(), &self.data_dir)?)
+    }
+
     /// Creates the data folder and opens the database, migrated.
     async fn open(&self) -> anyhow::Result<Store> {
         std::fs::create_dir_all(&self.data_dir).with_context(|| {
@@ -52,13 +58,14 @@ pub struct ServeArgs {
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = args.data.open().await?;
+    let storage = args.data.storage()?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let address = listener.local_addr()?;
     // On stdout, so scripts and tests can read the address when they asked for port 0.
     println!("clipforge is listening on http://{address}");
-    let app = router(AppState::new(store, ServiceConfig::default()));
+    let app = router(AppState::new(store, storage, ServiceConfig::default()));
     serve_http(listener, app, std::future::pending()).await?;
     Ok(())
 }

@@ -10,7 +10,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use clipforge_store::Store;
+use clipforge_storage::Storage;
+use clipforge_store::{Queue, Store};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::rate_limit::{Client, RateLimiter};
@@ -23,6 +24,16 @@ pub struct ServiceConfig {
     pub rate_limit_per_minute: u32,
     /// Largest JSON body accepted, in bytes (uploads have their own limit).
     pub json_body_limit: usize,
+    /// Largest video upload, in bytes.
+    pub upload_limit: u64,
+    /// Days a session lasts without use.
+    pub session_days: u32,
+    /// Credits a new workspace starts with.
+    pub signup_credits: i64,
+    /// Whether cookies are marked `Secure` (served over HTTPS).
+    pub secure_cookies: bool,
+    /// Whether URL imports may reach private, loopback and link-local addresses.
+    pub allow_private_urls: bool,
 }
 
 impl Default for ServiceConfig {
@@ -30,7 +41,19 @@ impl Default for ServiceConfig {
         ServiceConfig {
             rate_limit_per_minute: 600,
             json_body_limit: 1024 * 1024,
+            upload_limit: 10 * 1024 * 1024 * 1024,
+            session_days: 30,
+            signup_credits: 60,
+            secure_cookies: false,
+            allow_private_urls: false,
         }
+    }
+}
+
+impl ServiceConfig {
+    /// How long a session lasts without use.
+    pub fn session_lifetime(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.session_days))
     }
 }
 
@@ -43,17 +66,21 @@ pub struct AppState {
 #[derive(Debug)]
 struct Inner {
     store: Store,
+    storage: Storage,
+    queue: Queue,
     config: ServiceConfig,
     limiter: RateLimiter,
 }
 
 impl AppState {
-    /// State over a migrated store.
-    pub fn new(store: Store, config: ServiceConfig) -> Self {
+    /// State over a migrated store and its media storage.
+    pub fn new(store: Store, storage: Storage, config: ServiceConfig) -> Self {
         let limiter = RateLimiter::new(config.rate_limit_per_minute, Duration::from_secs(60));
         AppState {
             inner: Arc::new(Inner {
+                queue: Queue::new(store.clone()),
                 store,
+                storage,
                 config,
                 limiter,
             }),
@@ -65,6 +92,16 @@ impl AppState {
         &self.inner.store
     }
 
+    /// Media storage.
+    pub fn storage(&self) -> &Storage {
+        &self.inner.storage
+    }
+
+    /// The job queue.
+    pub fn queue(&self) -> &Queue {
+        &self.inner.queue
+    }
+
     /// The configuration.
     pub fn config(&self) -> &ServiceConfig {
         &self.inner.config
@@ -73,7 +110,7 @@ impl AppState {
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+    let api = crate::routes::api()
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config().json_body_limit,
@@ -101,8 +138,15 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>
             "the database is not reachable",
         )
     })?;
+    state.storage().ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "storage not reachable");
+        ApiError::new(
+            ErrorCode::ServiceUnavailable,
+            "media storage is not reachable",
+        )
+    })?;
     Ok(Json(
-        serde_json::json!({ "status": "ready", "database": "ok" }),
+        serde_json::json!({ "status": "ready", "database": "ok", "storage": "ok" }),
     ))
 }
 
@@ -142,8 +186,19 @@ fn set_rate_headers(headers: &mut HeaderMap, decision: &crate::rate_limit::Decis
     headers.insert("x-ratelimit-reset", HeaderValue::from(decision.reset));
 }
 
-/// The caller as the limiter counts it: by address until authentication is known.
+/// The caller as the limiter counts it: by the credential it presents (each API key and
+/// session has its own budget), else by address. Counting happens before the credential
+/// is checked, so a flood of bad tokens still costs the flooder's address nothing extra
+/// but cannot spend another client's budget.
 fn client_of(request: &Request) -> Client {
+    let presented = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if let Some(token) = presented {
+        return Client::Token(crate::auth::secrets::hash_token(token.trim()));
+    }
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

@@ -180,3 +180,121 @@ pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     }
     text
 }
+
+impl From<clipforge_store::StoreError> for ApiError {
+    fn from(error: clipforge_store::StoreError) -> Self {
+        use clipforge_store::StoreError as E;
+        match error {
+            E::NotFound { .. } => ApiError::new(ErrorCode::NotFound, error.to_string()),
+            E::Conflict { .. } => ApiError::new(ErrorCode::Conflict, error.to_string()),
+            E::InsufficientCredits { .. } => {
+                ApiError::new(ErrorCode::InsufficientCredits, error.to_string())
+            }
+            E::Invalid(message) => ApiError::new(ErrorCode::ValidationError, message),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<clipforge_storage::StorageError> for ApiError {
+    fn from(error: clipforge_storage::StorageError) -> Self {
+        use clipforge_storage::StorageError as E;
+        match error {
+            E::NotFound { .. } => ApiError::new(ErrorCode::NotFound, "file not found"),
+            E::InvalidKey { .. } => ApiError::new(ErrorCode::ValidationError, error.to_string()),
+            E::SignatureInvalid | E::SignatureExpired => {
+                ApiError::new(ErrorCode::AuthorizationError, error.to_string())
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        use axum::extract::rejection::JsonRejection as R;
+        match rejection {
+            R::MissingJsonContentType(_) => ApiError::field(
+                "body",
+                "send JSON with the header Content-Type: application/json",
+            ),
+            R::JsonSyntaxError(e) => {
+                ApiError::field("body", format!("malformed JSON: {}", e.body_text()))
+            }
+            R::JsonDataError(e) => json_data_error(&e.body_text()),
+            other => ApiError::field("body", other.body_text()),
+        }
+    }
+}
+
+/// serde's message for a JSON of the wrong shape, turned into a field error: `unknown field
+/// `x`` and `missing field `y`` name the field; the path before `: ` names it otherwise.
+fn json_data_error(text: &str) -> ApiError {
+    let detail = text
+        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+        .unwrap_or(text);
+    let quoted = |marker: &str| {
+        detail
+            .find(marker)
+            .map(|at| &detail[at + marker.len()..])
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    let field = quoted("unknown field `")
+        .or_else(|| quoted("missing field `"))
+        .or_else(|| {
+            detail
+                .split_once(": ")
+                .map(|(path, _)| path.to_string())
+                .filter(|p| !p.contains(' '))
+        })
+        .unwrap_or_else(|| "body".into());
+    ApiError::field(&field, detail.to_string())
+}
+
+/// A JSON body whose rejections use the API's error shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let axum::Json(value) = axum::Json::<T>::from_request(request, state).await?;
+        Ok(ApiJson(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_their_statuses() {
+        assert_eq!(ErrorCode::ValidationError.status(), 400);
+        assert_eq!(ErrorCode::AuthenticationError.status(), 401);
+        assert_eq!(ErrorCode::AuthorizationError.status(), 403);
+        assert_eq!(ErrorCode::NotFound.status(), 404);
+        assert_eq!(ErrorCode::Conflict.status(), 409);
+        assert_eq!(ErrorCode::RateLimitExceeded.status(), 429);
+        assert_eq!(ErrorCode::InternalError.status(), 500);
+        assert_eq!(
+            serde_json::to_value(ErrorCode::RateLimitExceeded).unwrap(),
+            "RATE_LIMIT_EXCEEDED"
+        );
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        let e = json_data_error("Failed to deserialize the JSON body into the target type: unknown field `emial`, expected one of `email`, `password` at line 1 column 9");
+        assert_eq!(e.details[0].field, "emial");
+        let e = json_data_error("Failed to deserialize the JSON body into the target type: missing field `password` at line 1 column 20");
+        assert_eq!(e.details[0].field, "password");
+        let e = json_data_error("Failed to deserialize the JSON body into the target type: max_duration: invalid type: string \"x\", expected f64 at line 1 column 30");
+        assert_eq!(e.details[0].field, "max_duration");
+    }
+}

@@ -9,6 +9,7 @@ pub mod error;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_id;
+mod routes;
 
 pub use app::{router, serve, AppState, ServiceConfig};
 pub use error::{ApiError, ErrorCode, FieldError};

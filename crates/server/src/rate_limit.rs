@@ -11,8 +11,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// Who is counted: the most specific identity the request proved.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Client {
-    /// An API key, by id.
-    ApiKey(uuid::Uuid),
+    /// A presented session token or API key, by hash.
+    Token(String),
     /// A signed-in user, by id.
     User(uuid::Uuid),
     /// An anonymous caller, by address.

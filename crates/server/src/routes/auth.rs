@@ -1,0 +1,431 @@
+//! Accounts and credentials: register, login, logout, the current user, API keys.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use clipforge_store::accounts::{self, NewApiKey, NewSession, NewUser, User};
+use clipforge_store::audit::{self, NewAuditEntry};
+use clipforge_store::workspaces::{self, NewWorkspace, Role};
+use clipforge_store::{credits, ApiKeyId, StoreError, Tx};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::auth::caller::{CSRF_COOKIE, SESSION_COOKIE};
+use crate::auth::secrets::{
+    hash_password, new_secret, password_problem, verify_password, API_KEY_PREFIX, SESSION_PREFIX,
+};
+use crate::auth::{Caller, Credential};
+use crate::error::{ApiError, ApiJson, ErrorCode, FieldError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/register", post(register))
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/users/me", get(me))
+        .route("/api-keys", post(create_key).get(list_keys))
+        .route("/api-keys/{id}", delete(delete_key))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Register {
+    email: String,
+    password: String,
+    full_name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    email: String,
+    password: String,
+}
+
+/// What is wrong with an email address, if anything: enough to catch typos, not a parser.
+fn email_problem(email: &str) -> Option<&'static str> {
+    let email = email.trim();
+    let Some((local, domain)) = email.split_once('@') else {
+        return Some("is not an email address");
+    };
+    let fine = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && !domain.contains('@');
+    (!fine).then_some("is not an email address")
+}
+
+fn validate_register(body: &Register) -> Result<(), ApiError> {
+    let mut problems = Vec::new();
+    let mut add = |field: &str, message: String| {
+        problems.push(FieldError {
+            field: field.into(),
+            message,
+        })
+    };
+    if let Some(problem) = email_problem(&body.email) {
+        add("email", problem.into());
+    }
+    if let Some(problem) = password_problem(&body.password) {
+        add("password", problem);
+    }
+    let name = body.full_name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        add("full_name", "must be 1-100 characters".into());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(problems))
+    }
+}
+
+/// The client's address and user agent, for sessions and the audit log.
+fn client(addr: &SocketAddr, headers: &HeaderMap) -> (String, Option<String>) {
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect());
+    (addr.ip().to_string(), agent)
+}
+
+/// Argon2 takes tens of milliseconds of CPU: off the async workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ApiError::internal)
+}
+
+/// Starts a session in `tx` and answers with the user, the token and the cookies.
+async fn start_session(
+    state: &AppState,
+    mut tx: Tx,
+    user: User,
+    ip: &str,
+    agent: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let token = new_secret(SESSION_PREFIX);
+    let lifetime = state.config().session_lifetime();
+    accounts::create_session(
+        &mut tx,
+        NewSession {
+            user_id: user.id,
+            token_hash: &token.hash,
+            expires_at: Utc::now() + lifetime,
+            ip: Some(ip),
+            user_agent: agent,
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        NewAuditEntry {
+            actor_user_id: Some(user.id),
+            action: if status == StatusCode::CREATED {
+                "user.register"
+            } else {
+                "user.login"
+            },
+            target_type: Some("user"),
+            target_id: Some(user.id.to_string()),
+            ip: Some(ip),
+            ..NewAuditEntry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let memberships = workspaces::workspaces_for_user(state.store(), user.id).await?;
+    let csrf = new_secret("");
+    let secure = if state.config().secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let max_age = lifetime.num_seconds();
+    let body = json!({
+        "user": user,
+        "workspaces": memberships,
+        "token": {
+            "access_token": token.plaintext,
+            "token_type": "Bearer",
+            "expires_in": max_age,
+        },
+    });
+    let mut response = (status, Json(body)).into_response();
+    let cookies = [
+        format!(
+            "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+            token.plaintext
+        ),
+        format!(
+            "{CSRF_COOKIE}={}; Path=/; SameSite=Strict; Max-Age={max_age}{secure}",
+            csrf.plaintext
+        ),
+    ];
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    Ok(response)
+}
+
+async fn register(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Register>,
+) -> Result<Response, ApiError> {
+    validate_register(&body)?;
+    let password = body.password.clone();
+    let password_hash = blocking(move || hash_password(&password))
+        .await?
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let (ip, agent) = client(&addr, &headers);
+    let mut tx = state.store().begin().await?;
+    let full_name = body.full_name.trim();
+    let user = accounts::create_user(
+        &mut tx,
+        NewUser {
+            email: body.email.trim(),
+            password_hash: &password_hash,
+            full_name,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict { .. } => {
+            ApiError::field("email", "an account with this email already exists")
+        }
+        other => other.into(),
+    })?;
+    let slug = format!("ws-{}", user.id.0.simple());
+    let workspace = workspaces::create_workspace(
+        &mut tx,
+        NewWorkspace {
+            name: &format!("{full_name}'s workspace"),
+            slug: &slug,
+            owner: user.id,
+        },
+    )
+    .await?;
+    let grant = state.config().signup_credits;
+    if grant > 0 {
+        credits::grant(&mut tx, workspace.id, grant, "welcome credits", None).await?;
+    }
+    start_session(&state, tx, user, &ip, agent.as_deref(), StatusCode::CREATED).await
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Login>,
+) -> Result<Response, ApiError> {
+    let (ip, agent) = client(&addr, &headers);
+    let found = accounts::user_for_login(state.store(), &body.email).await?;
+    // The hash is checked even for an unknown address, so timing does not tell which
+    // addresses have accounts.
+    let (user, phc) = match found {
+        Some((user, phc)) => (Some(user), phc),
+        None => (None, DUMMY_HASH.to_string()),
+    };
+    let password = body.password.clone();
+    let matches = blocking(move || verify_password(&password, &phc)).await?;
+    let Some(user) = user.filter(|_| matches) else {
+        audit::record(
+            state.store(),
+            NewAuditEntry {
+                action: "user.login_failed",
+                ip: Some(&ip),
+                details: Some(&json!({ "email": body.email.trim().to_lowercase() })),
+                ..NewAuditEntry::default()
+            },
+        )
+        .await?;
+        return Err(ApiError::new(
+            ErrorCode::AuthenticationError,
+            "wrong email or password",
+        ));
+    };
+    let tx = state.store().begin().await?;
+    start_session(&state, tx, user, &ip, agent.as_deref(), StatusCode::OK).await
+}
+
+/// An argon2id hash of a random password, verified against when the email is unknown.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Cz8Wm1j2H3ZmYwH3dXxO1yXkz0J8vqCqkJ1n0q2yQ0c";
+
+async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let Credential::Session { token_hash, .. } = &caller.credential else {
+        return Err(ApiError::field(
+            "Authorization",
+            "an API key has no session to end; delete the key instead",
+        ));
+    };
+    accounts::delete_session(state.store(), token_hash).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    for name in [SESSION_COOKIE, CSRF_COOKIE] {
+        if let Ok(value) = HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0")) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    Ok(response)
+}
+
+async fn me(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let memberships = workspaces::workspaces_for_user(state.store(), caller.user.id).await?;
+    Ok(Json(json!({
+        "user": caller.user,
+        "workspace": { "id": caller.workspace, "role": caller.role },
+        "workspaces": memberships,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateKey {
+    name: String,
+    #[serde(default)]
+    expires_in_days: Option<u32>,
+}
+
+async fn create_key(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateKey>,
+) -> Result<Response, ApiError> {
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::field("name", "must be 1-100 characters"));
+    }
+    if body.expires_in_days.is_some_and(|d| d == 0 || d > 3650) {
+        return Err(ApiError::field("expires_in_days", "must be 1-3650"));
+    }
+    let secret = new_secret(API_KEY_PREFIX);
+    let mut tx = state.store().begin().await?;
+    let key = accounts::create_api_key(
+        &mut tx,
+        NewApiKey {
+            workspace_id: caller.workspace,
+            user_id: caller.user_id(),
+            name,
+            prefix: &secret.display_prefix,
+            key_hash: &secret.hash,
+            expires_at: body
+                .expires_in_days
+                .map(|d| Utc::now() + chrono::Duration::days(i64::from(d))),
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        NewAuditEntry {
+            workspace_id: Some(caller.workspace),
+            actor_user_id: Some(caller.user_id()),
+            actor_api_key_id: caller.api_key(),
+            action: "api_key.create",
+            target_type: Some("api_key"),
+            target_id: Some(key.id.to_string()),
+            ip: Some(&addr.ip().to_string()),
+            ..NewAuditEntry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "api_key": key, "key": secret.plaintext })),
+    )
+        .into_response())
+}
+
+async fn list_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let keys = accounts::list_api_keys(state.store(), caller.workspace).await?;
+    let visible: Vec<_> = if caller.role.at_least(Role::Admin) {
+        keys
+    } else {
+        keys.into_iter()
+            .filter(|k| k.user_id == caller.user_id())
+            .collect()
+    };
+    Ok(Json(json!({ "api_keys": visible })))
+}
+
+async fn delete_key(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id: ApiKeyId = id.parse().map_err(|_| ApiError::not_found("API key"))?;
+    let keys = accounts::list_api_keys(state.store(), caller.workspace).await?;
+    let key = keys
+        .iter()
+        .find(|k| k.id == id)
+        .ok_or_else(|| ApiError::not_found("API key"))?;
+    if key.user_id != caller.user_id() {
+        caller.require(Role::Admin)?;
+    }
+    let mut tx = state.store().begin().await?;
+    if !accounts::revoke_api_key(&mut tx, caller.workspace, id).await? {
+        return Err(ApiError::not_found("API key"));
+    }
+    audit::record(
+        &mut tx,
+        NewAuditEntry {
+            workspace_id: Some(caller.workspace),
+            actor_user_id: Some(caller.user_id()),
+            actor_api_key_id: caller.api_key(),
+            action: "api_key.delete",
+            target_type: Some("api_key"),
+            target_id: Some(id.to_string()),
+            ip: Some(&addr.ip().to_string()),
+            ..NewAuditEntry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_catch_typos() {
+        assert!(email_problem("ann@example.com").is_none());
+        assert!(email_problem("ann@example").is_some());
+        assert!(email_problem("ann@@example.com").is_some());
+        assert!(email_problem("@example.com").is_some());
+        assert!(email_problem("ann @example.com").is_some());
+        assert!(email_problem("ann.example.com").is_some());
+    }
+
+    #[test]
+    fn the_dummy_hash_is_a_real_argon2id_hash() {
+        // An unknown email must cost as much as a wrong password.
+        assert!(argon2::password_hash::PasswordHash::new(DUMMY_HASH).is_ok());
+        assert!(!verify_password("anything", DUMMY_HASH));
+    }
+}
