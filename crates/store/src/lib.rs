@@ -25,7 +25,7 @@ pub mod workspaces;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use db::{
@@ -115,6 +115,9 @@ pub struct Store {
     pool: EnginePool,
 }
 
+/// Longest a single PostgreSQL statement may run.
+const STATEMENT_TIMEOUT: &str = "30s";
+
 /// How long a statement may wait for a pooled connection before the request fails.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -138,11 +141,16 @@ impl Store {
                     .map_err(|e| StoreError::connect(url, e))?,
             )
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // A statement that runs away (a lock wait, a bad plan) fails instead of holding
+            // a request and a pooled connection forever.
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::url(url, e))?
+                .options([("statement_timeout", STATEMENT_TIMEOUT)]);
             EnginePool::Postgres(
                 PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect(url)
+                    .connect_with(options)
                     .await
                     .map_err(|e| StoreError::connect(url, e))?,
             )
