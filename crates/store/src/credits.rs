@@ -218,6 +218,68 @@ pub async fn refund_job(
     Ok(refunds)
 }
 
+/// The debits that paid for one of the workspace's renders, oldest first (what a cancel
+/// finds the render's job and refund by).
+pub async fn debits_for_render(
+    store: &Store,
+    workspace: WorkspaceId,
+    render: RenderId,
+) -> Result<Vec<CreditEntry>, StoreError> {
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM credit_ledger WHERE workspace_id = $1 AND render_id = $2 \
+         AND kind = 'debit' ORDER BY created_at, id"
+    );
+    Ok(
+        on_pool!(store, pool => sqlx::query_as::<_, CreditEntry>(&sql)
+        .bind(workspace)
+        .bind(render)
+        .fetch_all(pool)
+        .await)?,
+    )
+}
+
+/// Credits the workspace has spent on a video's own processing (its debits without a
+/// render, less their refunds): what an ingest has already paid for.
+pub async fn spent_on_video(
+    db: impl Into<Db<'_>>,
+    workspace: WorkspaceId,
+    video: VideoId,
+) -> Result<i64, StoreError> {
+    let sql = "SELECT CAST(COALESCE(SUM(delta), 0) AS BIGINT) FROM credit_ledger \
+               WHERE workspace_id = $1 AND video_id = $2 AND render_id IS NULL AND kind IN ('debit', 'refund')";
+    let net: i64 = on_db!(db.into(), conn => sqlx::query_scalar(sql)
+        .bind(workspace)
+        .bind(video)
+        .fetch_one(conn)
+        .await)?;
+    Ok(-net)
+}
+
+/// Gives back every debit for a video's own processing (not its renders) that is not
+/// refunded yet, whichever job took it; the refunds made.
+pub async fn refund_video(
+    tx: &mut Tx,
+    workspace: WorkspaceId,
+    video: VideoId,
+    reason: &str,
+) -> Result<Vec<CreditEntry>, StoreError> {
+    let sql = "SELECT d.id FROM credit_ledger d WHERE d.workspace_id = $1 AND d.video_id = $2 \
+               AND d.render_id IS NULL AND d.kind = 'debit' \
+               AND NOT EXISTS (SELECT 1 FROM credit_ledger r WHERE r.refund_of = d.id) ORDER BY d.id";
+    let debits: Vec<CreditEntryId> = crate::on_tx!(&mut *tx, conn => sqlx::query_scalar(sql)
+        .bind(workspace)
+        .bind(video)
+        .fetch_all(conn)
+        .await)?;
+    let mut refunds = Vec::with_capacity(debits.len());
+    for debit in debits {
+        if let Some(entry) = refund(&mut *tx, workspace, debit, reason).await? {
+            refunds.push(entry);
+        }
+    }
+    Ok(refunds)
+}
+
 /// The workspace's ledger, newest first.
 pub async fn ledger(
     store: &Store,

@@ -136,6 +136,17 @@ pub async fn create(
     workspace: WorkspaceId,
     new: NewVideo<'_>,
 ) -> Result<Video, StoreError> {
+    create_with_id(db, workspace, VideoId::new(), new).await
+}
+
+/// Like [`create`], with an id chosen beforehand: an upload is streamed to the video's
+/// storage key before its row is written, so the key can name the id from the start.
+pub async fn create_with_id(
+    db: impl Into<Db<'_>>,
+    workspace: WorkspaceId,
+    id: VideoId,
+    new: NewVideo<'_>,
+) -> Result<Video, StoreError> {
     let at = now();
     // One statement, so it also runs atomically straight on the pool: the row is written
     // only when the project check passes.
@@ -147,7 +158,7 @@ pub async fn create(
          RETURNING {VIDEO_COLUMNS}"
     );
     let video = on_db!(db.into(), conn => sqlx::query_as::<_, Video>(&sql)
-        .bind(VideoId::new())
+        .bind(id)
         .bind(workspace)
         .bind(new.project_id)
         .bind(new.created_by)

@@ -1977,3 +1977,163 @@ async fn a_video_exists_only_with_its_transaction() {
         );
     }
 }
+
+/// A render's debit is found by the render (to cancel its job and refund it), and only in
+/// the render's own workspace.
+#[tokio::test]
+async fn a_render_debit_is_found_by_its_render() {
+    for db in common::stores().await {
+        let store = &db.store;
+        let t = tenant(store, "pia").await;
+        let other = tenant(store, "quinn").await;
+        let ws = t.ws();
+        credits::grant(store, ws, 5, "plan", None).await.unwrap();
+        let video = upload(store, ws, "talk").await;
+        let c = clip(store, ws, video, 0.0, Some(60.0)).await;
+        let render = renders::create(store, ws, c, Some(t.user.id), &json!({}))
+            .await
+            .unwrap();
+        let job = uuid::Uuid::now_v7();
+        let mut tx = store.begin().await.unwrap();
+        let refs = CreditRefs {
+            job_id: Some(job),
+            render_id: Some(render.id),
+            video_id: None,
+        };
+        credits::debit(&mut tx, ws, 1, "render", refs)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let found = credits::debits_for_render(store, ws, render.id)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{}", db.name);
+        assert_eq!((found[0].delta, found[0].job_id), (-1, Some(job)));
+        assert!(credits::debits_for_render(store, other.ws(), render.id)
+            .await
+            .unwrap()
+            .is_empty());
+        // The refund is not a debit: a second look finds the same one entry.
+        let mut tx = store.begin().await.unwrap();
+        credits::refund_job(&mut tx, ws, job, "cancelled")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            credits::debits_for_render(store, ws, render.id)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(credits::balance(store, ws).await.unwrap(), 5);
+    }
+}
+
+/// An upload names its video's id before the row exists (the file is stored under it
+/// first); the row takes that id, a second row cannot, and another workspace cannot see it.
+#[tokio::test]
+async fn a_video_takes_the_id_its_upload_was_stored_under() {
+    for db in common::stores().await {
+        let store = &db.store;
+        let t = tenant(store, "rosa").await;
+        let other = tenant(store, "sven").await;
+        let id = VideoId::new();
+        let key = format!("ws/{}/videos/{id}/source.mp4", t.ws());
+        let new = || NewVideo {
+            project_id: None,
+            created_by: Some(t.user.id),
+            title: "talk",
+            source: VideoSource::Upload,
+            source_url: None,
+            original_filename: Some("talk.mp4"),
+            storage_key: Some(&key),
+            status: VideoStatus::Queued,
+            config: &serde_json::Value::Null,
+        };
+        let mut tx = store.begin().await.unwrap();
+        let video = videos::create_with_id(&mut tx, t.ws(), id, new())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(video.id, id, "{}", db.name);
+        assert_eq!(video.storage_key.as_deref(), Some(key.as_str()));
+        assert!(videos::create_with_id(store, t.ws(), id, new())
+            .await
+            .is_err());
+        assert!(videos::get(store, other.ws(), id).await.unwrap().is_none());
+        assert_eq!(
+            videos::get(store, t.ws(), id).await.unwrap().unwrap().title,
+            "talk"
+        );
+    }
+}
+
+/// A video's processing debits, whichever job took them, are counted and refunded together;
+/// its render debits and other videos' debits are left alone.
+#[tokio::test]
+async fn a_failed_video_gets_its_processing_credits_back() {
+    for db in common::stores().await {
+        let store = &db.store;
+        let t = tenant(store, "tara").await;
+        let other = tenant(store, "uli").await;
+        let ws = t.ws();
+        credits::grant(store, ws, 10, "plan", None).await.unwrap();
+        let video = upload(store, ws, "talk").await;
+        let second = upload(store, ws, "other").await;
+        let c = clip(store, ws, video, 0.0, Some(30.0)).await;
+        let render = renders::create(store, ws, c, None, &json!({}))
+            .await
+            .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        for (amount, video_id, render_id) in [
+            (2, Some(video), None),
+            (1, Some(video), None),
+            (1, Some(video), Some(render.id)),
+            (3, Some(second), None),
+        ] {
+            let refs = CreditRefs {
+                job_id: Some(uuid::Uuid::now_v7()),
+                render_id,
+                video_id,
+            };
+            credits::debit(&mut tx, ws, amount, "work", refs)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        assert_eq!(
+            credits::spent_on_video(store, ws, video).await.unwrap(),
+            3,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            credits::spent_on_video(store, other.ws(), video)
+                .await
+                .unwrap(),
+            0
+        );
+
+        let mut tx = store.begin().await.unwrap();
+        assert!(credits::refund_video(&mut tx, other.ws(), video, "failed")
+            .await
+            .unwrap()
+            .is_empty());
+        let refunds = credits::refund_video(&mut tx, ws, video, "failed")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(refunds.iter().map(|r| r.delta).sum::<i64>(), 3);
+        assert_eq!(credits::spent_on_video(store, ws, video).await.unwrap(), 0);
+        // Refunding again gives nothing more.
+        let mut tx = store.begin().await.unwrap();
+        assert!(credits::refund_video(&mut tx, ws, video, "failed")
+            .await
+            .unwrap()
+            .is_empty());
+        tx.commit().await.unwrap();
+        assert_eq!(credits::balance(store, ws).await.unwrap(), 10 - 1 - 3);
+    }
+}
