@@ -6,6 +6,7 @@
 pub mod app;
 pub mod auth;
 pub mod error;
+pub mod net_guard;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_id;
