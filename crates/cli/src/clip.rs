@@ -16,16 +16,17 @@ use clipforge_captions::SubtitleFormat;
 use clipforge_core::{
     AspectRatio, ClipSuggestion, Progress, Quality, ReframeMode, SuggestParams, Transcript,
 };
+use clipforge_highlights::embed::load_embedder;
 use clipforge_highlights::Moments;
 use clipforge_media::render::{render_frame, FrameKind};
 use clipforge_media::{probe, MediaInfo, RunContext};
 use clipforge_pipeline::{
-    fingerprint, render_clip, ClipJob, LogoSettings, MusicSettings, RenderSettings, StageKey,
+    fingerprint, listen, render_clip, ClipJob, LogoSettings, MusicSettings, RenderSettings,
+    StageKey,
 };
 
 use crate::config::Config;
 use crate::progress::TerminalProgress;
-use crate::suggest::{listen, load_embedder};
 use crate::transcribe::{transcribe_file, write_atomically, AsrArgs};
 
 /// How clips look: shared by `clip` and `render`.

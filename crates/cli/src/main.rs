@@ -6,6 +6,7 @@ mod progress;
 mod serve;
 mod suggest;
 mod transcribe;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +39,8 @@ enum Command {
     Render(clip::RenderArgs),
     /// Run the service: API v1 and workers, on SQLite and local disk unless configured.
     Serve(serve::ServeArgs),
+    /// Run pipeline jobs (ingest, transcribe, suggest, render) from the database.
+    Worker(worker::WorkerArgs),
     /// Create or update the database schema, then exit.
     Migrate(serve::MigrateArgs),
     /// Manage local Whisper models.
@@ -60,6 +63,10 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         let config = config::Config::load(cli.config.as_deref())?;
+        // A worker stops gracefully on Ctrl-C or SIGTERM by itself: jobs in hand finish.
+        if let Command::Worker(args) = cli.command {
+            return worker::run(args, &config).await;
+        }
         let work = run(cli.command, &config);
         // Ctrl-C drops the work: ffmpeg is killed with its handle and work folders and
         // partial files are removed by their guards, so nothing half-written stays.
@@ -86,7 +93,8 @@ async fn run(command: Command, config: &config::Config) -> anyhow::Result<()> {
         Command::Suggest(args) => suggest::run(args, config).await,
         Command::Clip(args) => clip::run(args, config).await,
         Command::Render(args) => clip::render(args, config).await,
-        Command::Serve(args) => serve::serve(args).await,
+        Command::Serve(args) => serve::serve(args, config).await,
+        Command::Worker(args) => worker::run(args, config).await,
         Command::Migrate(args) => serve::migrate(args).await,
         Command::Models(cmd) => transcribe::models(cmd, config),
     }

@@ -8,10 +8,14 @@ use clap::Args;
 use clipforge_server::{router, serve as serve_http, AppState, ServiceConfig};
 use clipforge_storage::{Storage, StorageConfig};
 use clipforge_store::Store;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::worker::pipeline_worker;
 
 /// Where the service keeps its data and which database it uses.
 #[derive(Debug, Args)]
-pub struct DataArgs {
+pub(crate) struct DataArgs {
     /// Folder for everything the service stores locally: the SQLite file, media, temp files.
     #[arg(long, env = "CLIPFORGE_DATA_DIR", default_value = "clipforge-data")]
     data_dir: PathBuf,
@@ -23,12 +27,17 @@ pub struct DataArgs {
 
 impl DataArgs {
     /// Media storage: a `media` folder in the data folder.
-    fn storage(&self) -> anyhow::Result<Storage> {
+    pub(crate) fn storage(&self) -> anyhow::Result<Storage> {
         Ok(Storage::new(&StorageConfig::default(), &self.data_dir)?)
     }
 
+    /// Where jobs make their temp folders.
+    pub(crate) fn temp_dir(&self) -> PathBuf {
+        self.data_dir.join("tmp")
+    }
+
     /// Creates the data folder and opens the database, migrated.
-    async fn open(&self) -> anyhow::Result<Store> {
+    pub(crate) async fn open(&self) -> anyhow::Result<Store> {
         std::fs::create_dir_all(&self.data_dir).with_context(|| {
             format!("cannot create the data folder {}", self.data_dir.display())
         })?;
@@ -52,13 +61,33 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "CLIPFORGE_BIND", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
+    /// Pipeline jobs run at once by the workers inside the server.
+    #[arg(
+        long,
+        env = "CLIPFORGE_CONCURRENCY",
+        default_value_t = 1,
+        value_name = "N"
+    )]
+    concurrency: usize,
     #[command(flatten)]
     data: DataArgs,
 }
 
-pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+pub async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
     let store = args.data.open().await?;
     let storage = args.data.storage()?;
+    // The workers stop with the server: when serving ends, or when this future is dropped
+    // (Ctrl-C), the guard cancels them and their processes are killed with them.
+    let stop = CancellationToken::new();
+    let _stop_workers = stop.clone().drop_guard();
+    let worker = pipeline_worker(
+        store.clone(),
+        storage.clone(),
+        &args.data,
+        config,
+        args.concurrency.max(1),
+    );
+    let workers = tokio::spawn(worker.run(stop.clone()));
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
@@ -66,7 +95,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // On stdout, so scripts and tests can read the address when they asked for port 0.
     println!("clipforge is listening on http://{address}");
     let app = router(AppState::new(store, storage, ServiceConfig::default()));
-    serve_http(listener, app, std::future::pending()).await?;
+    let served = serve_http(listener, app, std::future::pending()).await;
+    stop.cancel();
+    let _ = workers.await;
+    served?;
     Ok(())
 }
 

@@ -1,19 +1,17 @@
 //! `clipforge suggest`: the best moments of a video or a transcript.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Args;
 use serde::Serialize;
 
 use clipforge_core::{ClipSuggestion, Genre, SuggestParams, Transcript};
-use clipforge_highlights::embed::{resolve_model, MiniLm};
+use clipforge_highlights::embed::load_embedder;
 use clipforge_highlights::llm::{self, LlmConfig, TranscriptLine};
-use clipforge_highlights::{
-    Analysis, AudioProfile, Embedder, HighlightsError, LexicalEmbedder, Moments, SuggestOutcome,
-    VoiceBuilder,
-};
+use clipforge_highlights::{Analysis, Moments, SuggestOutcome};
+use clipforge_pipeline::listen;
 
 use crate::config::Config;
 use crate::transcribe::{transcribe_file, write_atomically, AsrArgs};
@@ -189,22 +187,6 @@ fn llm_config(args: &SuggestArgs, config: &Config) -> anyhow::Result<Option<LlmC
     Ok(Some(llm))
 }
 
-/// The installed sentence-embedding model, or word overlap when none is installed (with
-/// a warning: topic boundaries are coarser without it).
-pub(crate) fn load_embedder(
-    explicit: Option<&Path>,
-    warnings: &mut Vec<String>,
-) -> anyhow::Result<Box<dyn Embedder>> {
-    match resolve_model(explicit) {
-        Ok(dir) => Ok(Box::new(MiniLm::load(&dir)?)),
-        Err(e @ HighlightsError::EmbedModelMissing { .. }) if explicit.is_none() => {
-            warnings.push(format!("{e}; using word overlap for topics instead"));
-            Ok(Box::new(LexicalEmbedder))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Reads a transcript JSON, or transcribes a media file; then listens to the media.
 async fn load_input(args: &SuggestArgs, config: &Config) -> anyhow::Result<(Transcript, Analysis)> {
     let input = &args.input;
@@ -247,22 +229,6 @@ async fn load_input(args: &SuggestArgs, config: &Config) -> anyhow::Result<(Tran
         .await
         .with_context(|| format!("cannot analyse the audio of {}", media.display()))?;
     Ok((transcript, analysis))
-}
-
-/// Decodes the audio once for loudness and voice changes.
-pub(crate) async fn listen(media: &Path) -> anyhow::Result<Analysis> {
-    let mut decoder = clipforge_media::AudioDecoder::open(media).await?;
-    let mut loudness = AudioProfile::builder(clipforge_media::SAMPLE_RATE);
-    let mut voice = VoiceBuilder::new(clipforge_media::SAMPLE_RATE);
-    while let Some(chunk) = decoder.next_chunk(1 << 16).await? {
-        loudness.push(&chunk);
-        voice.push(&chunk);
-    }
-    Ok(Analysis {
-        audio: Some(loudness.finish()),
-        voice: Some(voice.finish()),
-        visual: None,
-    })
 }
 
 fn clock(seconds: f64) -> String {

@@ -4,10 +4,12 @@
 
 mod cache;
 mod error;
+mod listen;
 mod render;
 mod settings;
 
 pub use cache::{fingerprint, Fingerprint, StageKey};
 pub use error::PipelineError;
+pub use listen::listen;
 pub use render::{preview_spec, render_clip, ClipJob, RenderedClip};
 pub use settings::{LogoSettings, MusicSettings, RenderSettings};

@@ -5,10 +5,29 @@ mod location;
 mod minilm;
 mod wordpiece;
 
-use crate::HighlightsError;
+use std::path::Path;
+
+use crate::{HighlightsError, LexicalEmbedder};
 
 pub use location::{resolve_model, MODEL_ENV, MODEL_FOLDER};
 pub use minilm::MiniLm;
+
+/// The installed sentence-embedding model (or the one in `explicit`), or word overlap when
+/// none is installed and none was asked for, with a warning pushed to `warnings`: topic
+/// boundaries are coarser without the model, but clips are still found.
+pub fn load_embedder(
+    explicit: Option<&Path>,
+    warnings: &mut Vec<String>,
+) -> Result<Box<dyn Embedder>, HighlightsError> {
+    match resolve_model(explicit) {
+        Ok(dir) => Ok(Box::new(MiniLm::load(&dir)?)),
+        Err(e @ HighlightsError::EmbedModelMissing { .. }) if explicit.is_none() => {
+            warnings.push(format!("{e}; using word overlap for topics instead"));
+            Ok(Box::new(LexicalEmbedder))
+        }
+        Err(e) => Err(e),
+    }
+}
 
 /// Turns sentences into vectors whose cosine similarity reflects closeness of meaning.
 pub trait Embedder: Send + Sync + std::fmt::Debug {
