@@ -28,7 +28,17 @@ pub(crate) struct DataArgs {
 impl DataArgs {
     /// Media storage: a `media` folder in the data folder.
     pub(crate) fn storage(&self) -> anyhow::Result<Storage> {
-        Ok(Storage::new(&StorageConfig::default(), &self.data_dir)?)
+        self.storage_at(None)
+    }
+
+    /// Media storage whose signed download links start with `public_url` (the address
+    /// clients reach the service at) instead of the default.
+    pub(crate) fn storage_at(&self, public_url: Option<&str>) -> anyhow::Result<Storage> {
+        let mut config = StorageConfig::default();
+        if let Some(url) = public_url {
+            config.public_base_url = url.trim_end_matches('/').to_string();
+        }
+        Ok(Storage::new(&config, &self.data_dir)?)
     }
 
     /// Where jobs make their temp folders.
@@ -69,13 +79,25 @@ pub struct ServeArgs {
         value_name = "N"
     )]
     concurrency: usize,
+    /// The address clients reach the service at, for download links
+    /// (default: http:// and the address it listens on).
+    #[arg(long, env = "CLIPFORGE_PUBLIC_URL")]
+    public_url: Option<String>,
     #[command(flatten)]
     data: DataArgs,
 }
 
 pub async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
     let store = args.data.open().await?;
-    let storage = args.data.storage()?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let address = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let storage = args.data.storage_at(Some(&public_url))?;
     // The workers stop with the server: when serving ends, or when this future is dropped
     // (Ctrl-C), the guard cancels them and their processes are killed with them.
     let stop = CancellationToken::new();
@@ -88,10 +110,6 @@ pub async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
         args.concurrency.max(1),
     );
     let workers = tokio::spawn(worker.run(stop.clone()));
-    let listener = tokio::net::TcpListener::bind(args.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.bind))?;
-    let address = listener.local_addr()?;
     // On stdout, so scripts and tests can read the address when they asked for port 0.
     println!("clipforge is listening on http://{address}");
     let app = router(AppState::new(store, storage, ServiceConfig::default()));
