@@ -10,6 +10,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, Method};
 use clipforge_store::accounts::{self, User};
+use clipforge_store::audit::NewAuditEntry;
 use clipforge_store::workspaces::{self, Role};
 use clipforge_store::{ApiKeyId, SessionId, UserId, WorkspaceId};
 
@@ -68,6 +69,27 @@ impl Caller {
                 ErrorCode::AuthorizationError,
                 format!("this needs the {needed} role in the workspace"),
             ))
+        }
+    }
+
+    /// An audit entry of this caller doing `action` to a `target_type` record in its
+    /// workspace, from address `ip`.
+    pub fn audit<'a>(
+        &self,
+        action: &'a str,
+        target_type: &'a str,
+        target_id: String,
+        ip: &'a str,
+    ) -> NewAuditEntry<'a> {
+        NewAuditEntry {
+            workspace_id: Some(self.workspace),
+            actor_user_id: Some(self.user.id),
+            actor_api_key_id: self.api_key(),
+            action,
+            target_type: Some(target_type),
+            target_id: Some(target_id),
+            ip: Some(ip),
+            details: None,
         }
     }
 

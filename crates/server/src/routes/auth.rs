@@ -336,16 +336,12 @@ async fn create_key(
     .await?;
     audit::record(
         &mut tx,
-        NewAuditEntry {
-            workspace_id: Some(caller.workspace),
-            actor_user_id: Some(caller.user_id()),
-            actor_api_key_id: caller.api_key(),
-            action: "api_key.create",
-            target_type: Some("api_key"),
-            target_id: Some(key.id.to_string()),
-            ip: Some(&addr.ip().to_string()),
-            ..NewAuditEntry::default()
-        },
+        caller.audit(
+            "api_key.create",
+            "api_key",
+            key.id.to_string(),
+            &addr.ip().to_string(),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -392,16 +388,12 @@ async fn delete_key(
     }
     audit::record(
         &mut tx,
-        NewAuditEntry {
-            workspace_id: Some(caller.workspace),
-            actor_user_id: Some(caller.user_id()),
-            actor_api_key_id: caller.api_key(),
-            action: "api_key.delete",
-            target_type: Some("api_key"),
-            target_id: Some(id.to_string()),
-            ip: Some(&addr.ip().to_string()),
-            ..NewAuditEntry::default()
-        },
+        caller.audit(
+            "api_key.delete",
+            "api_key",
+            id.to_string(),
+            &addr.ip().to_string(),
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -121,14 +121,8 @@ async fn add_video(
     audit::record(
         &mut tx,
         NewAuditEntry {
-            workspace_id: Some(caller.workspace),
-            actor_user_id: Some(caller.user_id()),
-            actor_api_key_id: caller.api_key(),
-            action: "video.create",
-            target_type: Some("video"),
-            target_id: Some(video.id.to_string()),
-            ip: Some(ip),
             details: Some(&json!({ "source": add.source })),
+            ..caller.audit("video.create", "video", video.id.to_string(), ip)
         },
     )
     .await?;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use clipforge_store::audit::{self, NewAuditEntry};
+use clipforge_store::audit;
 use clipforge_store::videos::{
     self, MediaInfo, Video, VideoFilter, VideoSortField, VideoSource, VideoStatus, VideoUpdate,
 };
@@ -349,16 +349,12 @@ async fn remove(
     }
     audit::record(
         &mut tx,
-        NewAuditEntry {
-            workspace_id: Some(caller.workspace),
-            actor_user_id: Some(caller.user_id()),
-            actor_api_key_id: caller.api_key(),
-            action: "video.delete",
-            target_type: Some("video"),
-            target_id: Some(id.to_string()),
-            ip: Some(&addr.ip().to_string()),
-            ..NewAuditEntry::default()
-        },
+        caller.audit(
+            "video.delete",
+            "video",
+            id.to_string(),
+            &addr.ip().to_string(),
+        ),
     )
     .await?;
     tx.commit().await?;
