@@ -12,7 +12,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::context::{ffmpeg_path, ffmpeg_seconds, work_timeout};
 use crate::probe::summarize_stderr;
-use crate::{probe_with, MediaError, RunContext, RunningProcess};
+use crate::{MediaError, RunContext, RunningProcess, VideoStream};
 
 /// If ffmpeg produces no frame at all for this long while the consumer waits, it is stuck.
 const FRAME_STALL_TIMEOUT: Duration = Duration::from_secs(120);
@@ -53,14 +53,13 @@ pub struct FrameSampler {
 }
 
 impl FrameSampler {
-    /// Probes `input` and starts decoding `duration` seconds from `start` at `fps` frames a
-    /// second, scaled to at most `max_width` pixels wide with the display aspect kept
-    /// (rotation applied, both sides even).
-    ///
-    /// A file without video fails here with [`MediaError::InvalidArgument`].
-    #[tracing::instrument(level = "debug", skip(ctx), fields(path = %input.display()))]
+    /// Starts decoding `duration` seconds of `input`'s `video` stream (as probed) from
+    /// `start` at `fps` frames a second, scaled to at most `max_width` pixels wide with the
+    /// display aspect kept (rotation applied, both sides even).
+    #[tracing::instrument(level = "debug", skip(ctx, video), fields(path = %input.display()))]
     pub async fn open(
         input: &Path,
+        video: &VideoStream,
         start: f64,
         duration: f64,
         fps: f64,
@@ -79,14 +78,6 @@ impl FrameSampler {
                 detail: format!("cannot sample {duration} s from {start} s"),
             });
         }
-        let info = probe_with(input, ctx).await?;
-        let video = info.video.ok_or_else(|| MediaError::InvalidArgument {
-            name: "input",
-            detail: format!(
-                "{} has no video stream; reframing needs a video",
-                input.display()
-            ),
-        })?;
         let source_size = video.display_size();
         let (width, height) = sample_size(source_size, max_width);
 

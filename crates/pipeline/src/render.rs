@@ -267,9 +267,16 @@ async fn faces(job: &ClipJob<'_>, ctx: &RunContext) -> Result<FaceAnalysis, Pipe
             return Ok(cached);
         }
     }
-    let analysis =
-        clipforge_reframe::analyse(job.input, job.start, job.end - job.start, ctx, &settings)
-            .await?;
+    let video = source_video(job)?;
+    let analysis = clipforge_reframe::analyse(
+        job.input,
+        video,
+        job.start,
+        job.end - job.start,
+        ctx,
+        &settings,
+    )
+    .await?;
     let json = serde_json::to_vec(&analysis).unwrap_or_default();
     let part = path.with_extension("json.part");
     std::fs::write(&part, json)

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clipforge_core::{Framing, ReframeMode};
-use clipforge_media::{GrayFrame, RunContext};
+use clipforge_media::{probe, GrayFrame, RunContext};
 use clipforge_reframe::{analyse, plan, ReframeSettings, SpeakerTurn};
 
 #[path = "../tests/support/truth.rs"]
@@ -41,8 +41,19 @@ async fn main() -> anyhow::Result<()> {
                 Err(_) => ReframeSettings::default(),
             };
             let started = Instant::now();
-            let analysis =
-                analyse(video.as_ref(), 0.0, 20.0, &RunContext::default(), &settings).await?;
+            let stream = probe(video.as_ref())
+                .await?
+                .video
+                .context("the video has no video stream")?;
+            let analysis = analyse(
+                video.as_ref(),
+                &stream,
+                0.0,
+                20.0,
+                &RunContext::default(),
+                &settings,
+            )
+            .await?;
             let analyse_s = started.elapsed().as_secs_f64();
             let turns: Vec<SpeakerTurn> = if scenario == "turns" {
                 truth::turns_speakers()

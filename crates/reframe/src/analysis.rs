@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use clipforge_media::{FrameSampler, GrayFrame, RunContext};
+use clipforge_media::{FrameSampler, GrayFrame, RunContext, VideoStream};
 use rustface::{Detector, ImageData, Model};
 use serde::{Deserialize, Serialize};
 
@@ -73,11 +73,12 @@ pub struct FaceAnalysis {
     pub samples: Vec<Sample>,
 }
 
-/// Samples `duration` seconds of `input` from `start`, finds faces, and measures scene
-/// changes and sharpness.
-#[tracing::instrument(level = "debug", skip(ctx, settings), fields(path = %input.display()))]
+/// Samples `duration` seconds of `input`'s `video` stream (as probed) from `start`, finds
+/// faces, and measures scene changes and sharpness.
+#[tracing::instrument(level = "debug", skip(ctx, video, settings), fields(path = %input.display()))]
 pub async fn analyse(
     input: &Path,
+    video: &VideoStream,
     start: f64,
     duration: f64,
     ctx: &RunContext,
@@ -87,6 +88,7 @@ pub async fn analyse(
     let model = model()?;
     let mut sampler = FrameSampler::open(
         input,
+        video,
         start,
         duration,
         settings.sample_fps,

@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 
 use clipforge_core::{Framing, ReframeMode};
-use clipforge_media::RunContext;
+use clipforge_media::{probe, RunContext};
 use clipforge_reframe::{analyse, plan, thumbnail_time, ReframeSettings};
 use support::truth::{moving_at, score};
 
@@ -61,7 +61,8 @@ async fn follows_the_face_and_cuts_at_the_scene_change() {
         sample_fps: 5.0,
         ..ReframeSettings::default()
     };
-    let analysis = analyse(&clip, 0.0, 4.0, &RunContext::default(), &settings)
+    let video = probe(&clip).await.unwrap().video.unwrap();
+    let analysis = analyse(&clip, &video, 0.0, 4.0, &RunContext::default(), &settings)
         .await
         .unwrap();
     assert_eq!((analysis.source_width, analysis.source_height), (640, 360));

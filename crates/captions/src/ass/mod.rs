@@ -104,6 +104,7 @@ pub fn ass_document(
     let shown: Vec<String> = words.iter().map(|w| shown_word(&w.text, style)).collect();
     let pop_room = match style.animation {
         CaptionAnimation::Pop => POP_FROM,
+        CaptionAnimation::Grow => POP_TO,
         _ => 1.0,
     };
     let line_width = |line: &[usize]| -> f64 {
@@ -181,7 +182,7 @@ fn page_events(
             });
             dialogue(doc, page.start, page.end, &format!("{prefix}{text}"));
         }
-        CaptionAnimation::Pop | CaptionAnimation::Highlight => {
+        CaptionAnimation::Pop | CaptionAnimation::Grow | CaptionAnimation::Highlight => {
             let on = ass_color(Rgba {
                 a: 255,
                 ..style.highlight
@@ -204,10 +205,15 @@ fn page_events(
                     if i != active {
                         return s.to_string();
                     }
+                    let settle = (scale * POP_TO).round();
                     if style.animation == CaptionAnimation::Pop {
-                        let (big, settle) = ((scale * POP_FROM).round(), (scale * POP_TO).round());
+                        let big = (scale * POP_FROM).round();
                         format!(
                             "{{\\1c{on}\\fscx{big}\\fscy{big}\\t(0,{POP_MS},\\fscx{settle}\\fscy{settle})}}{s}{{\\1c{off}\\fscx{scale}\\fscy{scale}}}"
+                        )
+                    } else if style.animation == CaptionAnimation::Grow {
+                        format!(
+                            "{{\\1c{on}\\fscx{settle}\\fscy{settle}}}{s}{{\\1c{off}\\fscx{scale}\\fscy{scale}}}"
                         )
                     } else {
                         format!("{{\\1c{on}}}{s}{{\\1c{off}}}")

@@ -24,14 +24,14 @@ pub fn template(name: &str) -> Option<CaptionStyle> {
         shadow: 0.0,
         background: None,
         position: CaptionPosition::Bottom,
-        animation: CaptionAnimation::Pop,
+        animation: CaptionAnimation::Grow,
         max_words: 3,
         max_lines: 1,
         // This libass cannot draw colour emoji (see `text::EMOJI`): off everywhere.
         emoji: false,
     };
     let style = match name.trim().to_ascii_lowercase().as_str() {
-        // Big uppercase words, the spoken one yellow and popping: the TikTok look.
+        // Big uppercase words, the spoken one yellow and bigger: the TikTok look.
         "bold-pop" => CaptionStyle {
             uppercase: true,
             size: 0.06,

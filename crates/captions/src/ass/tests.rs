@@ -216,7 +216,18 @@ fn every_template_parses() {
 fn templates_draw_their_looks() {
     let w = words(&[("make", 0.0, 0.3), ("money", 0.35, 0.7)]);
     let doc = |name: &str| ass_document(&w, &template(name).unwrap(), (1080, 1920), None);
-    let pop = doc("bold-pop");
+    // Bold-pop draws the spoken word bigger with no motion in between; the animated pop
+    // is there for styles that ask for it.
+    let bold = doc("bold-pop");
+    assert!(
+        bold.contains("{\\1c&H0000D6FF\\fscx112\\fscy112}MAKE{\\1c&H00FFFFFF\\fscx100\\fscy100}")
+    );
+    assert!(!bold.contains("\\t("));
+    let popping = CaptionStyle {
+        animation: CaptionAnimation::Pop,
+        ..template("bold-pop").unwrap()
+    };
+    let pop = ass_document(&w, &popping, (1080, 1920), None);
     assert!(
         pop.contains("MAKE") && pop.contains("\\fscx125\\fscy125\\t(0,120,\\fscx112\\fscy112)")
     );
@@ -484,8 +495,8 @@ Style: Title,Inter,62,&H00FFFFFF,&H00FFFFFF,&H00000000,&H9B000000,-1,0,0,0,100,1
 [Events]
 Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
 Dialogue: 1,0:00:00.00,0:00:02.00,Title,,0,0,0,,{\\fad(300,300)\\q0}HELLO
-Dialogue: 0,0:00:00.50,0:00:00.85,Caption,,0,0,0,,{\\1c&H0000D6FF\\fscx125\\fscy125\\t(0,120,\\fscx112\\fscy112)}HI{\\1c&H00FFFFFF\\fscx100\\fscy100} THERE!
-Dialogue: 0,0:00:00.85,0:00:01.90,Caption,,0,0,0,,HI {\\1c&H0000D6FF\\fscx125\\fscy125\\t(0,120,\\fscx112\\fscy112)}THERE!{\\1c&H00FFFFFF\\fscx100\\fscy100}
+Dialogue: 0,0:00:00.50,0:00:00.85,Caption,,0,0,0,,{\\1c&H0000D6FF\\fscx112\\fscy112}HI{\\1c&H00FFFFFF\\fscx100\\fscy100} THERE!
+Dialogue: 0,0:00:00.85,0:00:01.90,Caption,,0,0,0,,HI {\\1c&H0000D6FF\\fscx112\\fscy112}THERE!{\\1c&H00FFFFFF\\fscx100\\fscy100}
 ";
     assert_eq!(doc, expected);
 }
