@@ -14,6 +14,7 @@ use clipforge_storage::Storage;
 use clipforge_store::{Queue, Store};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::metrics::Metrics;
 use crate::rate_limit::{Client, RateLimiter};
 use crate::request_id;
 
@@ -70,6 +71,7 @@ struct Inner {
     queue: Queue,
     config: ServiceConfig,
     limiter: RateLimiter,
+    metrics: Metrics,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
                 storage,
                 config,
                 limiter,
+                metrics: Metrics::default(),
             }),
         }
     }
@@ -106,9 +109,15 @@ impl AppState {
     pub fn config(&self) -> &ServiceConfig {
         &self.inner.config
     }
+
+    /// Request counts and latencies since start.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
 }
 
-/// The whole HTTP surface.
+/// The whole HTTP surface. `/healthz`, `/readyz` and `/metrics` sit outside `/api/v1`, so
+/// the rate limit never starves a load balancer or a Prometheus scrape.
 pub fn router(state: AppState) -> Router {
     let api = crate::routes::api()
         .fallback(not_found)
@@ -119,18 +128,46 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::metrics))
         .nest("/api/v1", api)
         .fallback(not_found)
+        // Inside the request id, outside the rate limit: refused requests count too.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .layer(middleware::from_fn(request_id::assign))
         .with_state(state)
 }
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+/// What `/healthz` and `/readyz` answer with.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Status {
+    /// `ok` (health) or `ready` (readiness).
+    status: &'static str,
+    /// `ok` when the database answered (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<&'static str>,
+    /// `ok` when media storage answered (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage: Option<&'static str>,
+}
+
+/// Liveness: answers as soon as the server listens.
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses((status = 200, description = "The server is up", body = Status)))]
+pub(crate) async fn healthz() -> Json<Status> {
+    Json(Status {
+        status: "ok",
+        database: None,
+        storage: None,
+    })
 }
 
 /// Ready when the database answers; 503 in the error shape otherwise.
-async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses((status = 200, description = "Database and media storage answer", body = Status)))]
+pub(crate) async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     state.store().ping().await.map_err(|e| {
         tracing::warn!(error = %e, "database not reachable");
         ApiError::new(
@@ -145,9 +182,11 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>
             "media storage is not reachable",
         )
     })?;
-    Ok(Json(
-        serde_json::json!({ "status": "ready", "database": "ok", "storage": "ok" }),
-    ))
+    Ok(Json(Status {
+        status: "ready",
+        database: Some("ok"),
+        storage: Some("ok"),
+    }))
 }
 
 async fn not_found() -> ApiError {

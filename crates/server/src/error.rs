@@ -7,11 +7,12 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::request_id::RequestId;
 
 /// What kind of failure, as clients branch on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     /// Input failed validation (400).
@@ -37,6 +38,20 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, by HTTP status (listed in the OpenAPI document's error response).
+    pub const ALL: [ErrorCode; 10] = [
+        ErrorCode::ValidationError,
+        ErrorCode::AuthenticationError,
+        ErrorCode::InsufficientCredits,
+        ErrorCode::AuthorizationError,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::RateLimitExceeded,
+        ErrorCode::InternalError,
+        ErrorCode::ServiceUnavailable,
+    ];
+
     /// The HTTP status this code is answered with.
     pub fn status(self) -> StatusCode {
         match self {
@@ -55,7 +70,7 @@ impl ErrorCode {
 }
 
 /// One field's problem in a validation error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     /// The field, as named in the request (`email`, `per_page`, `file`).
     pub field: String,
@@ -128,16 +143,23 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Inner<'a>,
+/// The body of every error response; also the document's `ErrorBody` schema.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody<'a> {
+    /// What went wrong.
+    error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
-struct Inner<'a> {
+/// The `error` object of an error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail<'a> {
+    /// The kind of failure, which sets the status.
     code: ErrorCode,
+    /// What went wrong, for people.
     message: &'a str,
+    /// Per-field problems (validation errors); empty otherwise.
     details: &'a [FieldError],
+    /// The request's id (`X-Request-Id`), to quote when reporting a problem.
     request_id: Option<&'a str>,
 }
 
@@ -151,8 +173,8 @@ impl IntoResponse for ApiError {
                 "internal error"
             );
         }
-        let body = Body {
-            error: Inner {
+        let body = ErrorBody {
+            error: ErrorDetail {
                 code: self.code,
                 message: &self.message,
                 details: &self.details,

@@ -6,7 +6,9 @@
 pub mod app;
 pub mod auth;
 pub mod error;
+pub mod metrics;
 pub mod net_guard;
+pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_id;

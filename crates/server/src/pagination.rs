@@ -2,6 +2,7 @@
 //! `pagination` object every list answers with.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, FieldError};
 
@@ -64,7 +65,7 @@ pub enum SortOrder {
 }
 
 /// The `pagination` object of a list response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Pagination {
     /// This page, from 1.
     pub page: u32,

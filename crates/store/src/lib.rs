@@ -35,8 +35,8 @@ pub use db::{
 pub use error::StoreError;
 pub use page::{Page, Paged, SortOrder};
 pub use queue::{
-    Backoff, Enqueued, FailOutcome, Job, JobContext, JobEvent, JobEvents, JobFailure, JobStatus,
-    LeaseState, NewJob, Queue, Waiter, Worker,
+    Backoff, Enqueued, FailOutcome, Job, JobContext, JobCount, JobEvent, JobEvents, JobFailure,
+    JobStatus, LeaseState, NewJob, Queue, Waiter, Worker,
 };
 
 /// Runs the same expression on whichever pool the store holds: `$pool` is bound to the

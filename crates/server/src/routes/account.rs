@@ -5,12 +5,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use clipforge_store::accounts;
-use clipforge_store::projects::{self, NewProject, ProjectUpdate};
-use clipforge_store::workspaces::{self, NewWorkspace, Role};
-use clipforge_store::{credits, Job, Page, ProjectId, UserId, WorkspaceId};
-use serde::Deserialize;
+use clipforge_store::credits::CreditEntry;
+use clipforge_store::projects::{self, NewProject, Project, ProjectUpdate};
+use clipforge_store::workspaces::{
+    self, Member, NewWorkspace, Role, Workspace, WorkspaceMembership,
+};
+use clipforge_store::{credits, Job, JobStatus, Page, ProjectId, UserId, WorkspaceId};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::clips::{nullable, Problems};
 use crate::app::AppState;
@@ -39,18 +44,131 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-#[derive(Debug, Deserialize)]
+/// This module's operations in the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(
+    show_credits,
+    show_job,
+    list_workspaces,
+    create_workspace,
+    list_members,
+    add_member,
+    change_role,
+    remove_member,
+    list_projects,
+    create_project,
+    show_project,
+    update_project,
+    delete_project
+))]
+pub(super) struct Doc;
+
+/// A path's workspace id.
+const WORKSPACE_ID: &str = "The workspace's id";
+
+/// The balance and one page of the ledger.
+#[derive(Serialize, ToSchema)]
+struct Credits {
+    /// Credits left.
+    balance: i64,
+    /// Grants, debits and refunds, newest first.
+    #[schema(value_type = Vec<Object>)]
+    ledger: Vec<CreditEntry>,
+    pagination: Pagination,
+}
+
+/// A job as a client follows it; the payload and lease details stay internal.
+#[derive(Serialize, ToSchema)]
+struct JobView {
+    id: uuid::Uuid,
+    /// `ingest`, `transcribe`, `suggest`, `render`, ...
+    kind: String,
+    #[schema(value_type = String, example = "running")]
+    status: JobStatus,
+    /// 0-100.
+    progress: i32,
+    current_step: Option<String>,
+    attempts: i32,
+    max_attempts: i32,
+    last_error: Option<String>,
+    run_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct OneJob {
+    job: JobView,
+}
+
+#[derive(Serialize, ToSchema)]
+struct WorkspaceList {
+    /// With the caller's role in each.
+    #[schema(value_type = Vec<Object>)]
+    workspaces: Vec<WorkspaceMembership>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct WorkspaceCreated {
+    #[schema(value_type = Object)]
+    workspace: Workspace,
+    /// Always `owner`.
+    #[schema(value_type = String)]
+    role: Role,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MemberList {
+    #[schema(value_type = Vec<Object>)]
+    members: Vec<Member>,
+}
+
+/// A member after an add or a role change (`email` only after an add).
+#[derive(Serialize, ToSchema)]
+struct OneMember {
+    member: MemberView,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MemberView {
+    #[schema(value_type = uuid::Uuid)]
+    user_id: UserId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[schema(value_type = String, example = "member")]
+    role: Role,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ProjectList {
+    #[schema(value_type = Vec<Object>)]
+    projects: Vec<Project>,
+    pagination: Pagination,
+}
+
+#[derive(Serialize, ToSchema)]
+struct OneProject {
+    #[schema(value_type = Object)]
+    project: Project,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct PageQuery {
     page: Option<i64>,
     per_page: Option<i64>,
 }
 
+/// The workspace's credit balance and ledger.
+#[utoipa::path(get, path = "/credits", tag = "account", params(PageQuery),
+    responses((status = 200, description = "Balance and ledger", body = Credits)))]
 async fn show_credits(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Credits>, ApiError> {
     let page = PageRequest::parse(q.page, q.per_page)?;
     let balance = credits::balance(state.store(), caller.workspace).await?;
     let ledger = credits::ledger(
@@ -59,54 +177,64 @@ async fn show_credits(
         Page::new(page.page, page.per_page),
     )
     .await?;
-    Ok(Json(json!({
-        "balance": balance,
-        "ledger": ledger.items,
-        "pagination": Pagination::new(page, ledger.total),
-    })))
+    Ok(Json(Credits {
+        balance,
+        pagination: Pagination::new(page, ledger.total),
+        ledger: ledger.items,
+    }))
 }
 
-/// A job as a client follows it; the payload and lease details stay internal.
-fn job_view(job: &Job) -> Value {
-    json!({
-        "id": job.id,
-        "kind": job.kind,
-        "status": job.status,
-        "progress": job.progress,
-        "current_step": job.step,
-        "attempts": job.attempts,
-        "max_attempts": job.max_attempts,
-        "last_error": job.last_error,
-        "run_at": job.run_at,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-    })
+impl From<Job> for JobView {
+    fn from(job: Job) -> Self {
+        JobView {
+            id: job.id,
+            kind: job.kind,
+            status: job.status,
+            progress: job.progress,
+            current_step: job.step,
+            attempts: job.attempts,
+            max_attempts: job.max_attempts,
+            last_error: job.last_error,
+            run_at: job.run_at,
+            created_at: job.created_at,
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+        }
+    }
 }
 
+/// One of the workspace's jobs, to follow its progress.
+#[utoipa::path(get, path = "/jobs/{id}", tag = "account",
+    params(("id" = String, Path, description = "The job's id")),
+    responses((status = 200, description = "The job", body = OneJob)))]
 async fn show_job(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OneJob>, ApiError> {
     let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found("job"))?;
     let job = state
         .queue()
         .get_in_workspace(id, caller.workspace.0)
         .await?
         .ok_or_else(|| ApiError::not_found("job"))?;
-    Ok(Json(json!({ "job": job_view(&job) })))
+    Ok(Json(OneJob {
+        job: JobView::from(job),
+    }))
 }
 
+/// The workspaces the caller belongs to.
+#[utoipa::path(get, path = "/workspaces", tag = "account",
+    responses((status = 200, description = "Workspaces with the caller's role", body = WorkspaceList)))]
 async fn list_workspaces(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WorkspaceList>, ApiError> {
     let all = workspaces::workspaces_for_user(state.store(), caller.user_id()).await?;
-    Ok(Json(json!({ "workspaces": all })))
+    Ok(Json(WorkspaceList { workspaces: all }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateWorkspace {
     name: String,
@@ -133,11 +261,14 @@ fn slug(name: &str) -> String {
         .to_string()
 }
 
+/// Makes a workspace owned by the caller.
+#[utoipa::path(post, path = "/workspaces", tag = "account", request_body = CreateWorkspace,
+    responses((status = 201, description = "The new workspace", body = WorkspaceCreated)))]
 async fn create_workspace(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<CreateWorkspace>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<WorkspaceCreated>), ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::field("name", "must be 1-100 characters"));
@@ -155,7 +286,10 @@ async fn create_workspace(
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "workspace": workspace, "role": Role::Owner })),
+        Json(WorkspaceCreated {
+            workspace,
+            role: Role::Owner,
+        }),
     ))
 }
 
@@ -184,14 +318,18 @@ fn require(role: Role, needed: Role) -> Result<(), ApiError> {
     }
 }
 
+/// A workspace's members (any member may look).
+#[utoipa::path(get, path = "/workspaces/{id}/members", tag = "account",
+    params(("id" = String, Path, description = WORKSPACE_ID)),
+    responses((status = 200, description = "Members in the order they joined", body = MemberList)))]
 async fn list_members(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MemberList>, ApiError> {
     let (id, _) = membership(&state, &caller, &id).await?;
     let members = workspaces::list_members(state.store(), id).await?;
-    Ok(Json(json!({ "members": members })))
+    Ok(Json(MemberList { members }))
 }
 
 fn parse_role(raw: &str) -> Result<Role, ApiError> {
@@ -199,19 +337,23 @@ fn parse_role(raw: &str) -> Result<Role, ApiError> {
         .map_err(|_| ApiError::field("role", "must be owner, admin or member"))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AddMember {
     email: String,
     role: String,
 }
 
+/// Adds an existing account to the workspace (admins; only owners make owners).
+#[utoipa::path(post, path = "/workspaces/{id}/members", tag = "account",
+    params(("id" = String, Path, description = WORKSPACE_ID)), request_body = AddMember,
+    responses((status = 201, description = "The new member", body = OneMember)))]
 async fn add_member(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AddMember>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<OneMember>), ApiError> {
     let (id, mine) = membership(&state, &caller, &id).await?;
     require(mine, Role::Admin)?;
     let role = parse_role(&body.role)?;
@@ -223,11 +365,17 @@ async fn add_member(
     workspaces::add_member(state.store(), id, user.id, role).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "member": { "user_id": user.id, "email": user.email, "role": role } })),
+        Json(OneMember {
+            member: MemberView {
+                user_id: user.id,
+                email: Some(user.email),
+                role,
+            },
+        }),
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ChangeRole {
     role: String,
@@ -250,12 +398,18 @@ async fn member_target(
     Ok((id, mine, user, theirs))
 }
 
+/// Changes a member's role (admins; an admin cannot touch an owner).
+#[utoipa::path(put, path = "/workspaces/{id}/members/{user_id}", tag = "account",
+    params(("id" = String, Path, description = WORKSPACE_ID),
+        ("user_id" = String, Path, description = "The member's user id")),
+    request_body = ChangeRole,
+    responses((status = 200, description = "The member's new role", body = OneMember)))]
 async fn change_role(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, user)): Path<(String, String)>,
     ApiJson(body): ApiJson<ChangeRole>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OneMember>, ApiError> {
     let (id, mine, user, _) = member_target(&state, &caller, &id, &user).await?;
     let role = parse_role(&body.role)?;
     require(mine, role)?;
@@ -264,9 +418,20 @@ async fn change_role(
         return Err(ApiError::not_found("member"));
     }
     tx.commit().await?;
-    Ok(Json(json!({ "member": { "user_id": user, "role": role } })))
+    Ok(Json(OneMember {
+        member: MemberView {
+            user_id: user,
+            email: None,
+            role,
+        },
+    }))
 }
 
+/// Removes a member from the workspace (admins; an admin cannot remove an owner).
+#[utoipa::path(delete, path = "/workspaces/{id}/members/{user_id}", tag = "account",
+    params(("id" = String, Path, description = WORKSPACE_ID),
+        ("user_id" = String, Path, description = "The member's user id")),
+    responses((status = 204, description = "Removed")))]
 async fn remove_member(
     State(state): State<AppState>,
     caller: Caller,
@@ -299,11 +464,14 @@ fn check_project(problems: &mut Problems, name: Option<&str>, settings: Option<&
     }
 }
 
+/// The workspace's projects.
+#[utoipa::path(get, path = "/projects", tag = "account", params(PageQuery),
+    responses((status = 200, description = "One page of projects", body = ProjectList)))]
 async fn list_projects(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProjectList>, ApiError> {
     let page = PageRequest::parse(q.page, q.per_page)?;
     let found = projects::list(
         state.store(),
@@ -311,25 +479,29 @@ async fn list_projects(
         Page::new(page.page, page.per_page),
     )
     .await?;
-    Ok(Json(json!({
-        "projects": found.items,
-        "pagination": Pagination::new(page, found.total),
-    })))
+    Ok(Json(ProjectList {
+        pagination: Pagination::new(page, found.total),
+        projects: found.items,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateProject {
     name: String,
     description: Option<String>,
+    /// An object of the project's settings.
     settings: Option<Value>,
 }
 
+/// Makes a project in the workspace.
+#[utoipa::path(post, path = "/projects", tag = "account", request_body = CreateProject,
+    responses((status = 201, description = "The new project", body = OneProject)))]
 async fn create_project(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<CreateProject>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<OneProject>), ApiError> {
     let mut problems = Problems::default();
     check_project(&mut problems, Some(&body.name), body.settings.as_ref());
     problems.finish()?;
@@ -345,35 +517,45 @@ async fn create_project(
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "project": project }))))
+    Ok((StatusCode::CREATED, Json(OneProject { project })))
 }
 
+/// One project.
+#[utoipa::path(get, path = "/projects/{id}", tag = "account",
+    params(("id" = String, Path, description = "The project's id")),
+    responses((status = 200, description = "The project", body = OneProject)))]
 async fn show_project(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OneProject>, ApiError> {
     let project = projects::get(state.store(), caller.workspace, project_id(&id)?)
         .await?
         .ok_or_else(|| ApiError::not_found("project"))?;
-    Ok(Json(json!({ "project": project })))
+    Ok(Json(OneProject { project }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateProject {
     name: Option<String>,
+    /// `null` clears it; absent leaves it.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     description: Option<Option<String>>,
     settings: Option<Value>,
 }
 
+/// Renames a project or changes its description or settings.
+#[utoipa::path(put, path = "/projects/{id}", tag = "account",
+    params(("id" = String, Path, description = "The project's id")), request_body = UpdateProject,
+    responses((status = 200, description = "The project as changed", body = OneProject)))]
 async fn update_project(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateProject>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OneProject>, ApiError> {
     let id = project_id(&id)?;
     let mut problems = Problems::default();
     check_project(&mut problems, body.name.as_deref(), body.settings.as_ref());
@@ -390,9 +572,13 @@ async fn update_project(
     )
     .await?
     .ok_or_else(|| ApiError::not_found("project"))?;
-    Ok(Json(json!({ "project": project })))
+    Ok(Json(OneProject { project }))
 }
 
+/// Deletes a project.
+#[utoipa::path(delete, path = "/projects/{id}", tag = "account",
+    params(("id" = String, Path, description = "The project's id")),
+    responses((status = 204, description = "Deleted")))]
 async fn delete_project(
     State(state): State<AppState>,
     caller: Caller,

@@ -8,12 +8,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::Utc;
-use clipforge_store::accounts::{self, NewApiKey, NewSession, NewUser, User};
+use clipforge_store::accounts::{self, ApiKey, NewApiKey, NewSession, NewUser, User};
 use clipforge_store::audit::{self, NewAuditEntry};
-use clipforge_store::workspaces::{self, NewWorkspace, Role};
-use clipforge_store::{credits, ApiKeyId, StoreError, Tx};
-use serde::Deserialize;
+use clipforge_store::workspaces::{self, NewWorkspace, Role, WorkspaceMembership};
+use clipforge_store::{credits, ApiKeyId, StoreError, Tx, WorkspaceId};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::{OpenApi, ToSchema};
 
 use crate::app::AppState;
 use crate::auth::caller::{CSRF_COOKIE, SESSION_COOKIE};
@@ -33,7 +34,68 @@ pub fn routes() -> Router<AppState> {
         .route("/api-keys/{id}", delete(delete_key))
 }
 
-#[derive(Debug, Deserialize)]
+/// This module's operations in the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(register, login, logout, me, create_key, list_keys, delete_key))]
+pub(super) struct Doc;
+
+/// What register and login answer with (the token is also set as cookies).
+#[derive(Serialize, ToSchema)]
+struct SessionStarted {
+    #[schema(value_type = Object)]
+    user: User,
+    /// The workspaces the user belongs to, with their role in each.
+    #[schema(value_type = Vec<Object>)]
+    workspaces: Vec<WorkspaceMembership>,
+    token: TokenView,
+}
+
+/// A session token as OAuth-style clients expect it.
+#[derive(Serialize, ToSchema)]
+struct TokenView {
+    /// Send as `Authorization: Bearer …`.
+    access_token: String,
+    /// Always `Bearer`.
+    token_type: &'static str,
+    /// Seconds the session lasts without use.
+    expires_in: i64,
+}
+
+/// `GET /users/me`.
+#[derive(Serialize, ToSchema)]
+struct Me {
+    #[schema(value_type = Object)]
+    user: User,
+    /// The workspace this request acts in, and the caller's role there.
+    workspace: ActingIn,
+    #[schema(value_type = Vec<Object>)]
+    workspaces: Vec<WorkspaceMembership>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ActingIn {
+    #[schema(value_type = uuid::Uuid)]
+    id: WorkspaceId,
+    #[schema(value_type = String, example = "owner")]
+    role: Role,
+}
+
+/// A new API key: the secret is shown this once.
+#[derive(Serialize, ToSchema)]
+struct KeyCreated {
+    #[schema(value_type = Object)]
+    api_key: ApiKey,
+    /// The key itself (`cfk_…`); only its hash is stored.
+    key: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct KeyList {
+    #[schema(value_type = Vec<Object>)]
+    api_keys: Vec<ApiKey>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Register {
     email: String,
@@ -41,7 +103,7 @@ struct Register {
     full_name: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Login {
     email: String,
@@ -154,15 +216,15 @@ async fn start_session(
         ""
     };
     let max_age = lifetime.num_seconds();
-    let body = json!({
-        "user": user,
-        "workspaces": memberships,
-        "token": {
-            "access_token": token.plaintext,
-            "token_type": "Bearer",
-            "expires_in": max_age,
+    let body = SessionStarted {
+        user,
+        workspaces: memberships,
+        token: TokenView {
+            access_token: token.plaintext.clone(),
+            token_type: "Bearer",
+            expires_in: max_age,
         },
-    });
+    };
     let mut response = (status, Json(body)).into_response();
     let cookies = [
         format!(
@@ -182,6 +244,9 @@ async fn start_session(
     Ok(response)
 }
 
+/// Creates an account, its own workspace (with the signup credits) and a session.
+#[utoipa::path(post, path = "/auth/register", tag = "auth", security(()), request_body = Register,
+    responses((status = 201, description = "Signed up and signed in; sets the session and CSRF cookies", body = SessionStarted)))]
 async fn register(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -228,6 +293,9 @@ async fn register(
     start_session(&state, tx, user, &ip, agent.as_deref(), StatusCode::CREATED).await
 }
 
+/// Starts a session.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", security(()), request_body = Login,
+    responses((status = 200, description = "Signed in; sets the session and CSRF cookies", body = SessionStarted)))]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -268,6 +336,9 @@ async fn login(
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Cz8Wm1j2H3ZmYwH3dXxO1yXkz0J8vqCqkJ1n0q2yQ0c";
 
+/// Ends the session the request was made with and clears its cookies.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth",
+    responses((status = 204, description = "Signed out")))]
 async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let Credential::Session { token_hash, .. } = &caller.credential else {
         return Err(ApiError::field(
@@ -285,19 +356,22 @@ async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Respons
     Ok(response)
 }
 
-async fn me(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
+/// The caller, the workspace the request acts in and every workspace they belong to.
+#[utoipa::path(get, path = "/users/me", tag = "auth",
+    responses((status = 200, description = "The caller", body = Me)))]
+async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>, ApiError> {
     let memberships = workspaces::workspaces_for_user(state.store(), caller.user.id).await?;
-    Ok(Json(json!({
-        "user": caller.user,
-        "workspace": { "id": caller.workspace, "role": caller.role },
-        "workspaces": memberships,
-    })))
+    Ok(Json(Me {
+        workspace: ActingIn {
+            id: caller.workspace,
+            role: caller.role,
+        },
+        user: caller.user,
+        workspaces: memberships,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateKey {
     name: String,
@@ -305,6 +379,9 @@ struct CreateKey {
     expires_in_days: Option<u32>,
 }
 
+/// Makes an API key acting in the caller's workspace as the caller.
+#[utoipa::path(post, path = "/api-keys", tag = "auth", request_body = CreateKey,
+    responses((status = 201, description = "The key; its secret is shown only now", body = KeyCreated)))]
 async fn create_key(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -347,15 +424,21 @@ async fn create_key(
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "api_key": key, "key": secret.plaintext })),
+        Json(KeyCreated {
+            api_key: key,
+            key: secret.plaintext,
+        }),
     )
         .into_response())
 }
 
+/// The workspace's API keys: all of them for admins, the caller's own otherwise.
+#[utoipa::path(get, path = "/api-keys", tag = "auth",
+    responses((status = 200, description = "Keys, without their secrets", body = KeyList)))]
 async fn list_keys(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<KeyList>, ApiError> {
     let keys = accounts::list_api_keys(state.store(), caller.workspace).await?;
     let visible: Vec<_> = if caller.role.at_least(Role::Admin) {
         keys
@@ -364,9 +447,13 @@ async fn list_keys(
             .filter(|k| k.user_id == caller.user_id())
             .collect()
     };
-    Ok(Json(json!({ "api_keys": visible })))
+    Ok(Json(KeyList { api_keys: visible }))
 }
 
+/// Revokes an API key (the caller's own, or any for admins).
+#[utoipa::path(delete, path = "/api-keys/{id}", tag = "auth",
+    params(("id" = String, Path, description = "The API key's id")),
+    responses((status = 204, description = "Revoked")))]
 async fn delete_key(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,

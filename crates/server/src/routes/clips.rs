@@ -1,35 +1,52 @@
-//! Clips: hand-cut and suggested moments of a video, and asking the clip finder for more.
+//! Clips: hand-cut and suggested moments of a video. Asking the clip finder for more is in
+//! [`super::suggest`].
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use clipforge_core::Preferences;
 use clipforge_store::clips::{
     self, Clip, ClipFilter, ClipSortField, ClipStatus, ClipUpdate, NewClip,
 };
-use clipforge_store::{
-    transcripts, videos, ClipId, Enqueued, NewJob, Page, SortOrder, VideoId, WorkspaceId,
-};
+use clipforge_store::{videos, ClipId, Page, SortOrder, VideoId, WorkspaceId};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiJson, ErrorCode, FieldError};
+use crate::error::{ApiError, ApiJson, FieldError};
 use crate::pagination::{PageRequest, Pagination};
 
 /// This module's `/api/v1` routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/analysis/videos/{video_id}/suggest-clips", post(suggest))
         .route("/clips", post(create).get(list))
         .route("/clips/{id}", get(show).put(update).delete(remove))
         .route("/clips/{id}/duplicate", post(duplicate))
 }
 
+/// This module's operations in the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(create, list, show, update, remove, duplicate))]
+pub(super) struct Doc;
+
+/// A path's clip id.
+pub(crate) const CLIP_ID: &str = "The clip's id";
+
+#[derive(Serialize, ToSchema)]
+struct OneClip {
+    clip: ClipView,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ClipList {
+    clips: Vec<ClipView>,
+    pagination: Pagination,
+}
+
 /// Shortest and longest clip the API lets anyone ask for, seconds.
-const DURATION_RANGE: std::ops::RangeInclusive<f64> = 5.0..=180.0;
+pub(crate) const DURATION_RANGE: std::ops::RangeInclusive<f64> = 5.0..=180.0;
 /// Longest title a clip may have, characters.
 const MAX_TITLE: usize = 200;
 
@@ -80,9 +97,12 @@ pub(crate) async fn load_clip(
 }
 
 /// A clip as the API shows it: the record plus the names clients know from the seed design.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ClipView {
+    /// The clip's record: id, video_id, title, hook, start_seconds, end_seconds, score,
+    /// status, favourite, ...
     #[serde(flatten)]
+    #[schema(value_type = Object)]
     clip: Clip,
     virality_score: Option<f64>,
     duration_seconds: f64,
@@ -123,7 +143,7 @@ fn check_times(problems: &mut Problems, start: Option<f64>, end: Option<f64>) {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateClip {
     video_id: String,
@@ -135,11 +155,14 @@ struct CreateClip {
     hook: Option<String>,
 }
 
+/// Cuts a clip by hand from one of the workspace's videos (5-180 s).
+#[utoipa::path(post, path = "/clips", tag = "clips", request_body = CreateClip,
+    responses((status = 201, description = "The new clip", body = OneClip)))]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<CreateClip>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<OneClip>), ApiError> {
     let mut problems = Problems::default();
     check_title(&mut problems, &body.title);
     check_times(&mut problems, Some(body.start), Some(body.end));
@@ -182,23 +205,36 @@ async fn create(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "clip": ClipView::from(clip) })),
+        Json(OneClip {
+            clip: ClipView::from(clip),
+        }),
     ))
 }
 
 /// Query parameters of `GET /clips`, as text so each bad one is reported by name.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
+    /// From 1.
     page: Option<i64>,
+    /// 1-100 (default 20).
     per_page: Option<i64>,
+    /// Only this video's clips.
     video_id: Option<String>,
+    /// draft, queued, rendering, rendered or failed.
     status: Option<String>,
+    /// true or false.
     is_ai_suggested: Option<String>,
+    /// true or false.
     favourite: Option<String>,
+    /// 0-100.
     min_score: Option<String>,
+    /// Words in the title or hook.
     search: Option<String>,
+    /// virality_score, created_at or start.
     sort_by: Option<String>,
+    /// asc or desc.
     sort_order: Option<String>,
 }
 
@@ -230,11 +266,14 @@ fn parse_named<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// The workspace's clips, filtered and sorted.
+#[utoipa::path(get, path = "/clips", tag = "clips", params(ListQuery),
+    responses((status = 200, description = "One page of clips", body = ClipList)))]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ClipList>, ApiError> {
     let page = PageRequest::parse(q.page, q.per_page)?;
     let mut problems = Problems::default();
     let video_id = q.video_id.as_deref().and_then(|raw| {
@@ -309,23 +348,34 @@ async fn list(
     .await?;
     let pagination = Pagination::new(page, found.total);
     let items: Vec<ClipView> = found.items.into_iter().map(ClipView::from).collect();
-    Ok(Json(json!({ "clips": items, "pagination": pagination })))
+    Ok(Json(ClipList {
+        clips: items,
+        pagination,
+    }))
 }
 
+/// One clip.
+#[utoipa::path(get, path = "/clips/{id}", tag = "clips",
+    params(("id" = String, Path, description = CLIP_ID)),
+    responses((status = 200, description = "The clip", body = OneClip)))]
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OneClip>, ApiError> {
     let clip = load_clip(&state, caller.workspace, &id).await?;
-    Ok(Json(json!({ "clip": ClipView::from(clip) })))
+    Ok(Json(OneClip {
+        clip: ClipView::from(clip),
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateClip {
     title: Option<String>,
+    /// `null` clears it; absent leaves it.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     hook: Option<Option<String>>,
     #[serde(alias = "start_seconds")]
     start: Option<f64>,
@@ -335,12 +385,16 @@ struct UpdateClip {
     favourite: Option<bool>,
 }
 
+/// Retitles, retimes or (un)favourites a clip.
+#[utoipa::path(put, path = "/clips/{id}", tag = "clips",
+    params(("id" = String, Path, description = CLIP_ID)), request_body = UpdateClip,
+    responses((status = 200, description = "The clip as changed", body = OneClip)))]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateClip>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OneClip>, ApiError> {
     let current = load_clip(&state, caller.workspace, &id).await?;
     let mut problems = Problems::default();
     if let Some(title) = &body.title {
@@ -368,9 +422,15 @@ async fn update(
     )
     .await?
     .ok_or_else(|| ApiError::not_found("clip"))?;
-    Ok(Json(json!({ "clip": ClipView::from(clip) })))
+    Ok(Json(OneClip {
+        clip: ClipView::from(clip),
+    }))
 }
 
+/// Deletes a clip.
+#[utoipa::path(delete, path = "/clips/{id}", tag = "clips",
+    params(("id" = String, Path, description = CLIP_ID)),
+    responses((status = 204, description = "Deleted")))]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -382,11 +442,15 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Copies a clip (with its style) to edit separately.
+#[utoipa::path(post, path = "/clips/{id}/duplicate", tag = "clips",
+    params(("id" = String, Path, description = CLIP_ID)),
+    responses((status = 201, description = "The copy", body = OneClip)))]
 async fn duplicate(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<OneClip>), ApiError> {
     let id = clip_id(&id)?;
     let mut tx = state.store().begin().await?;
     let copy = clips::duplicate(&mut tx, caller.workspace, id, Some(caller.user_id()))
@@ -395,126 +459,8 @@ async fn duplicate(
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "clip": ClipView::from(copy) })),
+        Json(OneClip {
+            clip: ClipView::from(copy),
+        }),
     ))
-}
-
-/// The body of `suggest-clips`; every field has the clip finder's default.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SuggestBody {
-    min_duration: Option<f64>,
-    max_duration: Option<f64>,
-    min_virality_score: Option<f64>,
-    max_suggestions: Option<i64>,
-    preferences: Option<Preferences>,
-}
-
-/// The settings a `suggest` job carries, checked field by field.
-fn suggest_settings(body: &SuggestBody) -> Result<Value, ApiError> {
-    let mut problems = Problems::default();
-    let min = body.min_duration.unwrap_or(20.0);
-    let max = body.max_duration.unwrap_or(60.0);
-    let score = body.min_virality_score.unwrap_or(0.0);
-    let count = body.max_suggestions.unwrap_or(10);
-    for (field, value) in [("min_duration", min), ("max_duration", max)] {
-        if !DURATION_RANGE.contains(&value) {
-            problems.add(field, format!("must be 5-180 seconds, not {value}"));
-        }
-    }
-    if min > max {
-        problems.add(
-            "min_duration",
-            format!("must not exceed max_duration ({max})"),
-        );
-    }
-    if !(0.0..=100.0).contains(&score) {
-        problems.add("min_virality_score", format!("must be 0-100, not {score}"));
-    }
-    if !(1..=50).contains(&count) {
-        problems.add("max_suggestions", format!("must be 1-50, not {count}"));
-    }
-    problems.finish()?;
-    Ok(json!({
-        "min_duration": min,
-        "max_duration": max,
-        "min_virality_score": score,
-        "max_suggestions": count,
-        "preferences": body.preferences.unwrap_or_default(),
-    }))
-}
-
-async fn suggest(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(video_id): Path<String>,
-    ApiJson(body): ApiJson<SuggestBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let video_id: VideoId = video_id.parse().map_err(|_| ApiError::not_found("video"))?;
-    let settings = suggest_settings(&body)?;
-    let video = videos::get(state.store(), caller.workspace, video_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("video"))?;
-    if transcripts::get_for_video(state.store(), caller.workspace, video.id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            "the video has no transcript yet; clips can be suggested once it is transcribed",
-        ));
-    }
-    let job = NewJob::new(
-        "suggest",
-        json!({ "video_id": video.id, "settings": settings }),
-    )
-    .workspace(caller.workspace.0)
-    .unique_key(format!("video:{}:suggest", video.id));
-    let mut tx = state.store().begin().await?;
-    let id = match state.queue().enqueue_in(&mut tx, job).await? {
-        Enqueued::Created(id) => id,
-        Enqueued::Duplicate(_) => {
-            return Err(ApiError::new(
-                ErrorCode::Conflict,
-                "clips are already being suggested for this video",
-            ))
-        }
-    };
-    tx.commit().await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({ "job": { "id": id, "status": "queued" } })),
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn body(min: f64, max: f64, score: f64, count: i64) -> SuggestBody {
-        SuggestBody {
-            min_duration: Some(min),
-            max_duration: Some(max),
-            min_virality_score: Some(score),
-            max_suggestions: Some(count),
-            preferences: None,
-        }
-    }
-
-    #[test]
-    fn suggest_settings_name_each_bad_field() {
-        let fields = |b: SuggestBody| -> Vec<String> {
-            suggest_settings(&b)
-                .map(|_| Vec::new())
-                .unwrap_or_else(|e| e.details.into_iter().map(|d| d.field).collect())
-        };
-        assert!(fields(body(15.0, 60.0, 50.0, 10)).is_empty());
-        assert_eq!(fields(body(4.0, 60.0, 50.0, 10)), ["min_duration"]);
-        assert_eq!(fields(body(30.0, 181.0, 50.0, 10)), ["max_duration"]);
-        assert_eq!(fields(body(60.0, 30.0, 50.0, 10)), ["min_duration"]);
-        assert_eq!(
-            fields(body(15.0, 60.0, 101.0, 0)),
-            ["min_virality_score", "max_suggestions"]
-        );
-    }
 }

@@ -9,6 +9,7 @@ use axum::routing::get;
 use axum::Router;
 use clipforge_store::JobEvents;
 use futures::stream::{self, Stream, StreamExt};
+use utoipa::OpenApi;
 
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -18,6 +19,11 @@ use crate::error::ApiError;
 pub fn routes() -> Router<AppState> {
     Router::new().route("/events", get(events))
 }
+
+/// This module's operations in the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(events))]
+pub(super) struct Doc;
 
 /// Proxies and load balancers close connections idle for about a minute; a comment this
 /// often keeps the stream open and tells the client it is alive.
@@ -51,6 +57,11 @@ async fn next_own(
     }
 }
 
+/// Job changes of the caller's workspace as server-sent events: the event name is the
+/// job's status, the id its id, the data the job as JSON.
+#[utoipa::path(get, path = "/events", tag = "events",
+    responses((status = 200, description = "A stream of job events", body = String,
+        content_type = "text/event-stream")))]
 async fn events(
     State(state): State<AppState>,
     caller: Caller,

@@ -14,6 +14,7 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use utoipa::{IntoParams, OpenApi};
 
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
@@ -22,10 +23,20 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/files/{*key}", get(download))
 }
 
-#[derive(Debug, Deserialize)]
+/// This module's operations in the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(download))]
+pub(super) struct Doc;
+
+/// A signed link's query, as the API hands it out.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LinkQuery {
+    /// When the link stops working, Unix seconds.
     expires: Option<String>,
+    /// The link's signature.
     sig: Option<String>,
+    /// The name to save the file under (signed too).
     filename: Option<String>,
 }
 
@@ -118,6 +129,16 @@ fn wanted(header: Option<&str>, size: u64) -> Wanted {
     Wanted::Part(range)
 }
 
+/// A stored file through a signed link; the signature is the credential. Serves single
+/// byte ranges.
+#[utoipa::path(get, path = "/files/{key}", tag = "files", security(()),
+    params(("key" = String, Path, description = "The file's storage key (may contain `/`)"),
+        LinkQuery,
+        ("Range" = Option<String>, Header, description = "One `bytes=` range")),
+    responses(
+        (status = 200, description = "The whole file", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 206, description = "The range asked for", body = Vec<u8>, content_type = "application/octet-stream"),
+    ))]
 async fn download(
     State(state): State<AppState>,
     Path(key): Path<String>,

@@ -7,21 +7,26 @@ mod events;
 mod files;
 mod renders;
 mod sniff;
+mod suggest;
 mod templates;
 mod transcripts;
 mod upload;
 mod videos;
 
+use axum::routing::get;
 use axum::Router;
+use utoipa::OpenApi;
 
 use crate::app::AppState;
 
 /// Every `/api/v1` route.
 pub fn api() -> Router<AppState> {
     Router::new()
+        .route("/openapi.json", get(crate::openapi::serve_document))
         .merge(auth::routes())
         .merge(account::routes())
         .merge(clips::routes())
+        .merge(suggest::routes())
         .merge(events::routes())
         .merge(renders::routes())
         .merge(templates::routes())
@@ -29,4 +34,30 @@ pub fn api() -> Router<AppState> {
         .merge(upload::routes())
         .merge(transcripts::routes())
         .merge(files::routes())
+}
+
+/// The operation this file routes itself.
+#[derive(OpenApi)]
+#[openapi(paths(crate::openapi::serve_document))]
+struct Doc;
+
+/// The `/api/v1` operations, paths relative to it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = Doc::openapi();
+    for part in [
+        auth::Doc::openapi(),
+        account::Doc::openapi(),
+        clips::Doc::openapi(),
+        events::Doc::openapi(),
+        files::Doc::openapi(),
+        renders::Doc::openapi(),
+        suggest::Doc::openapi(),
+        templates::Doc::openapi(),
+        transcripts::Doc::openapi(),
+        upload::Doc::openapi(),
+        videos::Doc::openapi(),
+    ] {
+        doc.merge(part);
+    }
+    doc
 }

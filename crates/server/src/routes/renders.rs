@@ -7,15 +7,17 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use clipforge_core::{AspectRatio, Quality, ReframeMode};
 use clipforge_store::clips::{self, ClipStatus};
 use clipforge_store::credits::{self, CreditRefs};
 use clipforge_store::renders::{self, Render, RenderStatus};
-use clipforge_store::{Enqueued, NewJob, WorkspaceId};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use clipforge_store::{Enqueued, NewJob, RenderId, WorkspaceId};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{OpenApi, ToSchema};
 
-use super::clips::load_clip;
+use super::clips::{load_clip, CLIP_ID};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiJson, ErrorCode};
@@ -29,20 +31,95 @@ pub fn routes() -> Router<AppState> {
         .route("/clips/{id}/download", get(download))
 }
 
+/// This module's operations in the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(request, status, cancel, download))]
+pub(super) struct Doc;
+
+/// A render request, paid and queued.
+#[derive(Serialize, ToSchema)]
+struct RenderAccepted {
+    render_job: RenderQueued,
+}
+
+#[derive(Serialize, ToSchema)]
+struct RenderQueued {
+    /// The render's id.
+    #[schema(value_type = uuid::Uuid)]
+    id: RenderId,
+    /// The job that makes it (`/api/v1/jobs/{job_id}`).
+    job_id: uuid::Uuid,
+    #[schema(value_type = String, example = "queued")]
+    status: RenderStatus,
+}
+
+#[derive(Serialize, ToSchema)]
+struct RenderState {
+    render_job: RenderView,
+}
+
+/// The clip's latest render; the output fields appear once it completed.
+#[derive(Serialize, ToSchema)]
+struct RenderView {
+    #[schema(value_type = uuid::Uuid)]
+    id: RenderId,
+    #[schema(value_type = String, example = "rendering")]
+    status: RenderStatus,
+    /// 0-100.
+    progress: i64,
+    current_step: Option<String>,
+    error: Option<String>,
+    created_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    /// A signed download link, valid for an hour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    size_bytes: Option<Option<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
+    duration_seconds: Option<Option<f64>>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct RenderCancelled {
+    render_job: RenderEnded,
+    /// Credits given back for the render.
+    credits_refunded: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct RenderEnded {
+    #[schema(value_type = uuid::Uuid)]
+    id: RenderId,
+    /// Always `canceled`.
+    #[schema(value_type = String, example = "canceled")]
+    status: RenderStatus,
+}
+
 /// Credits one render costs.
 const RENDER_CREDITS: i64 = 1;
 /// How long a download or preview link works.
 const LINK_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// What a render request may set; the clip's style decides anything left out.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RenderBody {
+    /// draft, standard or high.
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "standard")]
     quality: Quality,
+    /// Output aspect ratio, e.g. `9:16`.
+    #[schema(value_type = Option<String>)]
     aspect: Option<AspectRatio>,
+    /// How the picture is fitted to the aspect.
+    #[schema(value_type = Option<String>)]
     reframe_mode: Option<ReframeMode>,
+    /// Burn in captions (default true).
     #[serde(default = "yes")]
+    #[schema(value_type = Option<bool>)]
     captions: bool,
 }
 
@@ -50,12 +127,16 @@ fn yes() -> bool {
     true
 }
 
+/// Renders a clip for one credit; one render of a clip at a time.
+#[utoipa::path(post, path = "/clips/{id}/render", tag = "renders",
+    params(("id" = String, Path, description = CLIP_ID)), request_body = RenderBody,
+    responses((status = 202, description = "Paid and queued", body = RenderAccepted)))]
 async fn request(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RenderBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RenderAccepted>), ApiError> {
     let clip = load_clip(&state, caller.workspace, &id).await?;
     // A second request while one is under way would pay twice for the same file.
     let latest = renders::latest_for_clip(state.store(), caller.workspace, clip.id).await?;
@@ -111,9 +192,13 @@ async fn request(
     tx.commit().await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({
-            "render_job": { "id": render.id, "job_id": job_id, "status": render.status }
-        })),
+        Json(RenderAccepted {
+            render_job: RenderQueued {
+                id: render.id,
+                job_id,
+                status: render.status,
+            },
+        }),
     ))
 }
 
@@ -138,31 +223,34 @@ async fn output_url(
     Ok(Some(link.url))
 }
 
+/// The clip's latest render, with a download link once it completed.
+#[utoipa::path(get, path = "/clips/{id}/render/status", tag = "renders",
+    params(("id" = String, Path, description = CLIP_ID)),
+    responses((status = 200, description = "The latest render", body = RenderState)))]
 async fn status(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RenderState>, ApiError> {
     let clip = load_clip(&state, caller.workspace, &id).await?;
     let render = renders::latest_for_clip(state.store(), caller.workspace, clip.id)
         .await?
         .ok_or_else(|| ApiError::not_found("render"))?;
     let url = output_url(&state, &render, &clip.title).await?;
-    let mut view = json!({
-        "id": render.id,
-        "status": render.status,
-        "progress": render.progress,
-        "current_step": render.current_step,
-        "error": render.error,
-        "created_at": render.created_at,
-        "finished_at": render.finished_at,
-    });
-    if let Some(url) = url {
-        view["output_url"] = json!(url);
-        view["size_bytes"] = json!(render.size_bytes);
-        view["duration_seconds"] = json!(render.duration_seconds);
-    }
-    Ok(Json(json!({ "render_job": view })))
+    let done = url.is_some();
+    let view = RenderView {
+        id: render.id,
+        status: render.status,
+        progress: render.progress,
+        current_step: render.current_step,
+        error: render.error,
+        created_at: render.created_at,
+        finished_at: render.finished_at,
+        output_url: url,
+        size_bytes: done.then_some(render.size_bytes),
+        duration_seconds: done.then_some(render.duration_seconds),
+    };
+    Ok(Json(RenderState { render_job: view }))
 }
 
 /// The clip's state once its active render is gone: rendered if an earlier render of it
@@ -180,11 +268,15 @@ async fn settled_status(
     })
 }
 
+/// Cancels the clip's render in progress and refunds its credit.
+#[utoipa::path(post, path = "/clips/{id}/cancel-render", tag = "renders",
+    params(("id" = String, Path, description = CLIP_ID)),
+    responses((status = 200, description = "Cancelled and refunded", body = RenderCancelled)))]
 async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RenderCancelled>, ApiError> {
     let clip = load_clip(&state, caller.workspace, &id).await?;
     let render = renders::latest_for_clip(state.store(), caller.workspace, clip.id)
         .await?
@@ -216,12 +308,19 @@ async fn cancel(
     tx.commit().await?;
     let now = settled_status(&state, caller.workspace, clip.id).await?;
     clips::set_status(state.store(), caller.workspace, clip.id, now).await?;
-    Ok(Json(json!({
-        "render_job": { "id": render.id, "status": RenderStatus::Canceled },
-        "credits_refunded": refunded,
-    })))
+    Ok(Json(RenderCancelled {
+        render_job: RenderEnded {
+            id: render.id,
+            status: RenderStatus::Canceled,
+        },
+        credits_refunded: refunded,
+    }))
 }
 
+/// Redirects to the clip's newest finished render, saved under the clip's title.
+#[utoipa::path(get, path = "/clips/{id}/download", tag = "renders",
+    params(("id" = String, Path, description = CLIP_ID)),
+    responses((status = 302, description = "`Location` is a signed link to the MP4, valid for an hour")))]
 async fn download(
     State(state): State<AppState>,
     caller: Caller,

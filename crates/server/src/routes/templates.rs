@@ -5,13 +5,17 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use clipforge_core::{AspectRatio, CaptionStyle, ReframeMode};
-use clipforge_store::templates::{self, NewTemplate, StyleInput, Template, TemplateUpdate};
+use clipforge_store::templates::{
+    self, ClipStyle, NewTemplate, StyleInput, Template, TemplateUpdate,
+};
 use clipforge_store::{TemplateId, WorkspaceId};
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{OpenApi, ToSchema};
 
-use super::clips::{clip_id, nullable, Problems};
+use super::clips::{clip_id, nullable, Problems, CLIP_ID};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiJson, ErrorCode};
@@ -22,6 +26,44 @@ pub fn routes() -> Router<AppState> {
         .route("/clips/{id}/style", get(show_style).put(put_style))
         .route("/templates", get(list).post(create))
         .route("/templates/{id}", put(update).delete(remove))
+}
+
+/// This module's operations in the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(show_style, put_style, list, create, update, remove))]
+pub(super) struct Doc;
+
+/// A clip's style: its caption template and overrides, logo, music, aspect and reframing.
+#[derive(Serialize, ToSchema)]
+struct OneStyle {
+    #[schema(value_type = Object)]
+    style: ClipStyle,
+}
+
+/// A template as the API shows it.
+#[derive(Serialize, ToSchema)]
+struct TemplateView {
+    #[schema(value_type = uuid::Uuid)]
+    id: TemplateId,
+    name: String,
+    description: Option<String>,
+    /// The style it starts clips from (the fields of a template's `style`).
+    style: Value,
+    /// Built-in templates are read-only.
+    is_builtin: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct OneTemplate {
+    template: TemplateView,
+}
+
+#[derive(Serialize, ToSchema)]
+struct TemplateList {
+    /// Built-in ones and the workspace's own.
+    templates: Vec<TemplateView>,
 }
 
 /// Where a logo may sit.
@@ -111,40 +153,56 @@ fn check_own_key(problems: &mut Problems, field: &str, workspace: WorkspaceId, k
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StyleBody {
     template_id: Option<String>,
+    /// A built-in caption template's name.
     caption_template: Option<String>,
+    /// Caption settings that differ from the template's.
     #[serde(default)]
     caption_overrides: Option<Value>,
+    /// A file of this workspace.
     logo_key: Option<String>,
+    /// top-left, top-right, bottom-left or bottom-right.
     logo_position: Option<String>,
+    /// A file of this workspace.
     music_key: Option<String>,
+    /// 0-1.
     music_volume: Option<f64>,
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "9:16")]
     aspect: AspectRatio,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     reframe_mode: ReframeMode,
 }
 
+/// A clip's style.
+#[utoipa::path(get, path = "/clips/{id}/style", tag = "templates",
+    params(("id" = String, Path, description = CLIP_ID)),
+    responses((status = 200, description = "The style", body = OneStyle)))]
 async fn show_style(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OneStyle>, ApiError> {
     let style = templates::get_style(state.store(), caller.workspace, clip_id(&id)?)
         .await?
         .ok_or_else(|| ApiError::not_found("clip"))?;
-    Ok(Json(json!({ "style": style })))
+    Ok(Json(OneStyle { style }))
 }
 
+/// Sets a clip's style, checked against the caption types.
+#[utoipa::path(put, path = "/clips/{id}/style", tag = "templates",
+    params(("id" = String, Path, description = CLIP_ID)), request_body = StyleBody,
+    responses((status = 200, description = "The style as stored", body = OneStyle)))]
 async fn put_style(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StyleBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OneStyle>, ApiError> {
     let clip = clip_id(&id)?;
     let mut problems = Problems::default();
     let template_id = body.template_id.as_deref().and_then(|raw| {
@@ -203,7 +261,7 @@ async fn put_style(
         },
     )
     .await?;
-    Ok(Json(json!({ "style": style })))
+    Ok(Json(OneStyle { style }))
 }
 
 /// What a template's style may hold: the parts of a clip style that are not per-clip
@@ -256,37 +314,49 @@ fn check_name(problems: &mut Problems, name: &str) {
     }
 }
 
-fn view(t: &Template) -> Value {
-    json!({
-        "id": t.id,
-        "name": t.name,
-        "description": t.description,
-        "style": t.style,
-        "is_builtin": t.is_builtin(),
-        "created_at": t.created_at,
-        "updated_at": t.updated_at,
-    })
+fn view(t: Template) -> TemplateView {
+    TemplateView {
+        is_builtin: t.is_builtin(),
+        id: t.id,
+        name: t.name,
+        description: t.description,
+        style: t.style,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+    }
 }
 
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+/// The built-in templates and the workspace's own.
+#[utoipa::path(get, path = "/templates", tag = "templates",
+    responses((status = 200, description = "Every template the caller can use", body = TemplateList)))]
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<TemplateList>, ApiError> {
     let all = templates::list(state.store(), caller.workspace).await?;
-    let items: Vec<Value> = all.iter().map(view).collect();
-    Ok(Json(json!({ "templates": items })))
+    Ok(Json(TemplateList {
+        templates: all.into_iter().map(view).collect(),
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateTemplate {
     name: String,
     description: Option<String>,
+    /// caption_template, caption_overrides, logo_position, music_volume, aspect,
+    /// reframe_mode.
     style: Value,
 }
 
+/// Saves a style as a template of the workspace.
+#[utoipa::path(post, path = "/templates", tag = "templates", request_body = CreateTemplate,
+    responses((status = 201, description = "The new template", body = OneTemplate)))]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<CreateTemplate>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<OneTemplate>), ApiError> {
     let mut problems = Problems::default();
     check_name(&mut problems, &body.name);
     check_template_style(&mut problems, &body.style);
@@ -304,7 +374,9 @@ async fn create(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "template": view(&template) })),
+        Json(OneTemplate {
+            template: view(template),
+        }),
     ))
 }
 
@@ -327,21 +399,27 @@ async fn own_template(
     Ok(id)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateTemplate {
     name: Option<String>,
+    /// `null` clears it; absent leaves it.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     description: Option<Option<String>>,
     style: Option<Value>,
 }
 
+/// Changes one of the workspace's templates (built-in ones are read-only: 403).
+#[utoipa::path(put, path = "/templates/{id}", tag = "templates",
+    params(("id" = String, Path, description = "The template's id")), request_body = UpdateTemplate,
+    responses((status = 200, description = "The template as changed", body = OneTemplate)))]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateTemplate>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OneTemplate>, ApiError> {
     let id = own_template(&state, &caller, &id).await?;
     let mut problems = Problems::default();
     if let Some(name) = &body.name {
@@ -363,9 +441,15 @@ async fn update(
     )
     .await?
     .ok_or_else(|| ApiError::not_found("template"))?;
-    Ok(Json(json!({ "template": view(&template) })))
+    Ok(Json(OneTemplate {
+        template: view(template),
+    }))
 }
 
+/// Deletes one of the workspace's templates.
+#[utoipa::path(delete, path = "/templates/{id}", tag = "templates",
+    params(("id" = String, Path, description = "The template's id")),
+    responses((status = 204, description = "Deleted")))]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,

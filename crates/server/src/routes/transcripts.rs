@@ -13,6 +13,7 @@ use clipforge_store::transcripts::{self, SegmentEdit, TranscriptRecord};
 use clipforge_store::{videos, StoreError, TranscriptId, VideoId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::{OpenApi, ToSchema};
 
 use super::videos::find_video;
 use crate::app::AppState;
@@ -30,8 +31,22 @@ pub fn routes() -> Router<AppState> {
         .route("/transcriptions/{id}/export", post(export))
 }
 
+/// This module's operations in the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(for_video, show, edit_segment, export))]
+pub(super) struct Doc;
+
+/// A path's transcript id.
+const TRANSCRIPT_ID: &str = "The transcript's id";
+
+/// Every transcript route answers with the whole transcript.
+#[derive(Serialize, ToSchema)]
+struct OneTranscript<'a> {
+    transcription: TranscriptView<'a>,
+}
+
 /// A word as the API shows and takes it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct WordView {
     word: String,
@@ -52,7 +67,7 @@ fn shown(confidence: f32) -> f64 {
     (f64::from(confidence) * 1000.0).round() / 1000.0
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct SegmentView<'a> {
     /// The segment's index, which names it in edits.
     id: usize,
@@ -65,9 +80,11 @@ struct SegmentView<'a> {
     words: Vec<WordView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct TranscriptView<'a> {
+    #[schema(value_type = uuid::Uuid)]
     id: TranscriptId,
+    #[schema(value_type = uuid::Uuid)]
     video_id: VideoId,
     language: &'a str,
     status: &'static str,
@@ -125,7 +142,9 @@ fn view(record: &TranscriptRecord) -> TranscriptView<'_> {
 }
 
 fn answer(record: &TranscriptRecord) -> Json<serde_json::Value> {
-    Json(json!({ "transcription": view(record) }))
+    Json(json!(OneTranscript {
+        transcription: view(record)
+    }))
 }
 
 fn parse_transcript_id(raw: &str) -> Result<TranscriptId, ApiError> {
@@ -139,6 +158,10 @@ async fn find(state: &AppState, caller: &Caller, raw: &str) -> Result<Transcript
         .ok_or_else(|| ApiError::not_found("transcript"))
 }
 
+/// A video's transcript, once transcription finished.
+#[utoipa::path(get, path = "/transcriptions/videos/{video_id}", tag = "transcripts",
+    params(("video_id" = String, Path, description = "The video's id")),
+    responses((status = 200, description = "The transcript with segments and words", body = OneTranscript)))]
 async fn for_video(
     State(state): State<AppState>,
     caller: Caller,
@@ -157,6 +180,10 @@ async fn for_video(
     Ok(answer(&record))
 }
 
+/// A transcript by its own id.
+#[utoipa::path(get, path = "/transcriptions/{id}", tag = "transcripts",
+    params(("id" = String, Path, description = TRANSCRIPT_ID)),
+    responses((status = 200, description = "The transcript with segments and words", body = OneTranscript)))]
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -165,7 +192,7 @@ async fn show(
     Ok(answer(&find(&state, &caller, &id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EditBody {
     #[serde(default)]
@@ -228,6 +255,12 @@ fn words_for_text(segment: &Segment, text: &str) -> Vec<Word> {
         .collect()
 }
 
+/// Corrects one segment's text, words or both; text alone keeps or shares out the timings.
+#[utoipa::path(put, path = "/transcriptions/{id}/segments/{segment_id}", tag = "transcripts",
+    params(("id" = String, Path, description = TRANSCRIPT_ID),
+        ("segment_id" = String, Path, description = "The segment's index, from 0")),
+    request_body = EditBody,
+    responses((status = 200, description = "The transcript as edited", body = OneTranscript)))]
 async fn edit_segment(
     State(state): State<AppState>,
     caller: Caller,
@@ -313,12 +346,20 @@ async fn edit_segment(
     Ok(answer(&edited))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ExportBody {
+    /// srt, vtt, txt or json.
+    #[schema(example = "srt")]
     format: String,
 }
 
+/// The transcript as a subtitle or text file, named after the video.
+#[utoipa::path(post, path = "/transcriptions/{id}/export", tag = "transcripts",
+    params(("id" = String, Path, description = TRANSCRIPT_ID)), request_body = ExportBody,
+    responses((status = 200, description = "The file, with `Content-Disposition: attachment`",
+        content((String = "application/x-subrip"), (String = "text/vtt"),
+            (String = "text/plain; charset=utf-8"), (Object = "application/json")))))]
 async fn export(
     State(state): State<AppState>,
     caller: Caller,

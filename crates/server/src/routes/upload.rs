@@ -23,8 +23,9 @@ use clipforge_store::audit::{self, NewAuditEntry};
 use clipforge_store::videos::{self, NewVideo, Video, VideoSource, VideoStatus};
 use clipforge_store::{credits, NewJob, ProjectId, StoreError, VideoId, WorkspaceId};
 use futures::StreamExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::{OpenApi, ToSchema};
 
 use super::sniff::{sniff, ACCEPTED, SNIFF_LEN};
 use super::videos::{check_title, parse_project_id, video_prefix, VideoView};
@@ -45,6 +46,42 @@ pub fn routes() -> Router<AppState> {
             post(upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/videos/upload/url", post(import_url))
+}
+
+/// This module's operations in the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(upload, import_url))]
+pub(super) struct Doc;
+
+/// The parts of an upload (`multipart/form-data`).
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the form `read_form` parses part by part
+struct UploadForm {
+    /// The video or audio file.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// A project of this workspace to file the video under.
+    project_id: Option<String>,
+    /// Defaults to the file's name without its extension.
+    title: Option<String>,
+    /// `true` or `false`: whether to suggest clips once transcribed.
+    suggest: Option<String>,
+}
+
+/// A video added and its ingest job queued.
+#[derive(Serialize, ToSchema)]
+struct VideoAdded {
+    video: VideoView,
+    job: IngestJob,
+}
+
+#[derive(Serialize, ToSchema)]
+struct IngestJob {
+    id: uuid::Uuid,
+    /// Always `ingest`.
+    kind: &'static str,
+    /// Where to follow the job.
+    status_url: String,
 }
 
 /// The ingest job for a new video: probe, thumbnail, then transcription.
@@ -130,10 +167,14 @@ async fn add_video(
     tracing::info!(video_id = %video.id, job_id = %job, source = %add.source, "video added");
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({
-            "video": VideoView::from(video),
-            "job": { "id": job, "kind": "ingest", "status_url": format!("/api/v1/jobs/{job}") },
-        })),
+        Json(VideoAdded {
+            video: VideoView::from(video),
+            job: IngestJob {
+                id: job,
+                kind: "ingest",
+                status_url: format!("/api/v1/jobs/{job}"),
+            },
+        }),
     )
         .into_response())
 }
@@ -185,6 +226,10 @@ struct StoredFile {
     filename: Option<String>,
 }
 
+/// Uploads a video, streamed to storage; ingest (probe, thumbnail, transcription) follows.
+#[utoipa::path(post, path = "/videos/upload", tag = "videos",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 202, description = "Stored; the ingest job is queued", body = VideoAdded)))]
 async fn upload(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -404,7 +449,7 @@ fn human_bytes(n: u64) -> String {
     format!("{n} bytes")
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ImportBody {
     url: String,
@@ -416,6 +461,9 @@ struct ImportBody {
     suggest: Option<bool>,
 }
 
+/// Adds a video from a public link; a worker downloads it.
+#[utoipa::path(post, path = "/videos/upload/url", tag = "videos", request_body = ImportBody,
+    responses((status = 202, description = "Added; the ingest job will download it", body = VideoAdded)))]
 async fn import_url(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,

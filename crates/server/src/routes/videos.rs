@@ -16,7 +16,7 @@ use clipforge_store::videos::{
 };
 use clipforge_store::{Page, ProjectId, UserId, VideoId, WorkspaceId};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::json;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -35,24 +35,52 @@ pub fn routes() -> Router<AppState> {
         .route("/videos/{id}/thumbnail", get(thumbnail))
 }
 
+/// This module's operations in the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(list, show, update, remove, thumbnail))]
+pub(super) struct Doc;
+
+/// A path's video id.
+const VIDEO_ID: &str = "The video's id";
+
+#[derive(Serialize, ToSchema)]
+struct OneVideo {
+    video: VideoView,
+}
+
+#[derive(Serialize, ToSchema)]
+struct VideoList {
+    videos: Vec<VideoView>,
+    pagination: Pagination,
+}
+
 /// A video as the API shows it: no storage keys, media facts at the top level.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VideoView {
+    #[schema(value_type = uuid::Uuid)]
     id: VideoId,
+    #[schema(value_type = Option<uuid::Uuid>)]
     project_id: Option<ProjectId>,
     title: String,
+    /// `upload` or `url`.
+    #[schema(value_type = String, example = "upload")]
     source: VideoSource,
     source_url: Option<String>,
     original_filename: Option<String>,
+    /// uploaded, queued, downloading, ingesting, transcribing, analyzing, ready or failed.
+    #[schema(value_type = String, example = "ready")]
     status: VideoStatus,
     error: Option<String>,
     duration_seconds: Option<f64>,
     width: Option<u32>,
     height: Option<u32>,
     file_size_bytes: Option<u64>,
+    /// What probing found: container, streams, codecs, frame rate.
+    #[schema(value_type = Option<Object>)]
     media: Option<MediaInfo>,
     thumbnail_url: Option<String>,
     config: serde_json::Value,
+    #[schema(value_type = Option<uuid::Uuid>)]
     created_by: Option<UserId>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -126,14 +154,22 @@ pub fn check_title(raw: &str) -> Result<String, ApiError> {
 
 /// The query of `GET /videos`; every value arrives as text so a bad one is reported by
 /// field rather than as a generic query error.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// From 1.
     page: Option<String>,
+    /// 1-100 (default 20).
     per_page: Option<String>,
+    /// A video status.
     status: Option<String>,
+    /// Only this project's videos.
     project_id: Option<String>,
+    /// Words in the title (at most 200 characters).
     search: Option<String>,
+    /// created_at, updated_at or title.
     sort_by: Option<String>,
+    /// asc or desc.
     sort_order: Option<String>,
 }
 
@@ -239,11 +275,14 @@ impl ListQuery {
     }
 }
 
+/// The workspace's videos, filtered and sorted.
+#[utoipa::path(get, path = "/videos", tag = "videos", params(ListQuery),
+    responses((status = 200, description = "One page of videos", body = VideoList)))]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<VideoList>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::field("query", e.body_text()))?;
     let request = query.check()?;
     let order = match request.sort_order {
@@ -267,16 +306,25 @@ async fn list(
     .await?;
     let pagination = Pagination::new(request.page, found.total);
     let views: Vec<VideoView> = found.items.into_iter().map(VideoView::from).collect();
-    Ok(Json(json!({ "videos": views, "pagination": pagination })))
+    Ok(Json(VideoList {
+        videos: views,
+        pagination,
+    }))
 }
 
+/// One video.
+#[utoipa::path(get, path = "/videos/{id}", tag = "videos",
+    params(("id" = String, Path, description = VIDEO_ID)),
+    responses((status = 200, description = "The video", body = OneVideo)))]
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<OneVideo>, ApiError> {
     let video = find_video(&state, &caller, &id).await?;
-    Ok(Json(json!({ "video": VideoView::from(video) })))
+    Ok(Json(OneVideo {
+        video: VideoView::from(video),
+    }))
 }
 
 /// A field that may be absent, `null` or a value: `Some(None)` is an explicit `null`.
@@ -288,22 +336,28 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = UpdateVideo)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
     #[serde(default)]
     title: Option<String>,
     /// Absent: unchanged; `null`: out of its project; an id: into that project.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     project_id: Option<Option<String>>,
 }
 
+/// Retitles a video or moves it into or out of a project.
+#[utoipa::path(put, path = "/videos/{id}", tag = "videos",
+    params(("id" = String, Path, description = VIDEO_ID)), request_body = UpdateBody,
+    responses((status = 200, description = "The video as changed", body = OneVideo)))]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<OneVideo>, ApiError> {
     let id = parse_video_id(&id)?;
     let title = body.title.as_deref().map(check_title).transpose()?;
     let project_id = match &body.project_id {
@@ -323,7 +377,9 @@ async fn update(
     )
     .await?;
     match changed {
-        Some(video) => Ok(Json(json!({ "video": VideoView::from(video) }))),
+        Some(video) => Ok(Json(OneVideo {
+            video: VideoView::from(video),
+        })),
         // The update matches nothing both for a missing video and for a project that is
         // not the workspace's: tell which.
         None => match videos::get(state.store(), caller.workspace, id).await? {
@@ -336,6 +392,10 @@ async fn update(
     }
 }
 
+/// Deletes a video with its clips and stored files.
+#[utoipa::path(delete, path = "/videos/{id}", tag = "videos",
+    params(("id" = String, Path, description = VIDEO_ID)),
+    responses((status = 204, description = "Deleted")))]
 async fn remove(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -367,6 +427,10 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Redirects to the video's thumbnail.
+#[utoipa::path(get, path = "/videos/{id}/thumbnail", tag = "videos",
+    params(("id" = String, Path, description = VIDEO_ID)),
+    responses((status = 302, description = "`Location` is a signed link to the JPEG, valid for an hour")))]
 async fn thumbnail(
     State(state): State<AppState>,
     caller: Caller,

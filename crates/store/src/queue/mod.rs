@@ -23,6 +23,7 @@
 mod ops;
 mod signal;
 mod sql;
+mod stats;
 mod worker;
 
 use std::fmt;
@@ -37,6 +38,7 @@ use uuid::Uuid;
 use crate::Store;
 
 pub use signal::{JobEvent, JobEvents, Waiter};
+pub use stats::JobCount;
 pub use worker::{JobContext, JobFailure, Worker};
 
 /// Where a job is in its life.
