@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use clipforge_storage::{BackendConfig, S3Config, StorageConfig};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -14,6 +15,8 @@ pub struct Config {
     pub openai: OpenAiSection,
     pub deepgram: DeepgramSection,
     pub llm: LlmSection,
+    /// Where the service keeps media: a local folder, or an S3-compatible bucket.
+    pub storage: StorageConfig,
 }
 
 /// The optional language model that re-ranks and titles clip suggestions.
@@ -75,11 +78,11 @@ impl Config {
             }
             None => Config::default(),
         };
-        config.apply_env(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+        config.apply_env(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))?;
         Ok(config)
     }
 
-    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) {
+    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
         if let Some(v) = get("CLIPFORGE_ENGINE") {
             self.asr.engine = Some(v);
         }
@@ -106,7 +109,78 @@ impl Config {
         }
         // The speech API sections are layered by their engines' own `from_env`, which
         // knows which key may be sent to which host (see `transcribe::remote_engine`).
+        self.apply_storage_env(&get)
     }
+
+    /// `CLIPFORGE_STORAGE_BACKEND` (`local` or `s3`), `CLIPFORGE_STORAGE_ROOT`,
+    /// `CLIPFORGE_SIGNING_SECRET` and the `CLIPFORGE_S3_*` variables of the bucket. A bucket
+    /// name alone selects S3, as a `[storage.s3]` table does in the file.
+    fn apply_storage_env(&mut self, get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        let storage = &mut self.storage;
+        if let Some(v) = get("CLIPFORGE_SIGNING_SECRET") {
+            storage.signing_secret = Some(SecretString::from(v));
+        }
+        let backend = get("CLIPFORGE_STORAGE_BACKEND").map(|v| v.to_ascii_lowercase());
+        let bucket = get("CLIPFORGE_S3_BUCKET");
+        if backend.as_deref() == Some("s3") || bucket.is_some() {
+            if let (BackendConfig::Local { .. }, Some(bucket)) = (&storage.backend, &bucket) {
+                storage.backend = BackendConfig::S3(S3Config {
+                    bucket: bucket.clone(),
+                    region: "us-east-1".into(),
+                    endpoint: None,
+                    access_key_id: None,
+                    secret_access_key: None,
+                    allow_http: false,
+                    path_style: false,
+                });
+            }
+            if matches!(storage.backend, BackendConfig::Local { .. }) {
+                anyhow::bail!(
+                    "CLIPFORGE_STORAGE_BACKEND=s3 needs a bucket: set CLIPFORGE_S3_BUCKET or \
+                     `bucket` under [storage.s3] in clipforge.toml"
+                );
+            }
+        } else if backend.as_deref() == Some("local") {
+            storage.backend = BackendConfig::Local { root: None };
+        } else if let Some(other) = backend {
+            anyhow::bail!("CLIPFORGE_STORAGE_BACKEND is {other:?}; use `local` or `s3`");
+        }
+        match &mut storage.backend {
+            BackendConfig::Local { root } => {
+                if let Some(v) = get("CLIPFORGE_STORAGE_ROOT") {
+                    *root = Some(PathBuf::from(v));
+                }
+            }
+            BackendConfig::S3(s3) => {
+                if let Some(v) = bucket {
+                    s3.bucket = v;
+                }
+                if let Some(v) = get("CLIPFORGE_S3_REGION") {
+                    s3.region = v;
+                }
+                if let Some(v) = get("CLIPFORGE_S3_ENDPOINT") {
+                    s3.endpoint = Some(v);
+                }
+                if let Some(v) = get("CLIPFORGE_S3_ACCESS_KEY_ID") {
+                    s3.access_key_id = Some(v);
+                }
+                if let Some(v) = get("CLIPFORGE_S3_SECRET_ACCESS_KEY") {
+                    s3.secret_access_key = Some(SecretString::from(v));
+                }
+                if let Some(v) = get("CLIPFORGE_S3_ALLOW_HTTP") {
+                    s3.allow_http = truthy(&v);
+                }
+                if let Some(v) = get("CLIPFORGE_S3_PATH_STYLE") {
+                    s3.path_style = truthy(&v);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn truthy(v: &str) -> bool {
+    matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
 }
 
 fn candidate_paths() -> Vec<PathBuf> {
@@ -132,11 +206,13 @@ mod tests {
             "[asr]\nengine = \"local\"\nthreads = 2\n[openai]\napi_key = \"sk-file\"\n",
         )
         .unwrap();
-        config.apply_env(|k| match k {
-            "CLIPFORGE_THREADS" => Some("6".into()),
-            "CLIPFORGE_MODEL_DIR" => Some("/models".into()),
-            _ => None,
-        });
+        config
+            .apply_env(|k| match k {
+                "CLIPFORGE_THREADS" => Some("6".into()),
+                "CLIPFORGE_MODEL_DIR" => Some("/models".into()),
+                _ => None,
+            })
+            .unwrap();
         assert_eq!(config.asr.threads, Some(6));
         assert_eq!(config.asr.engine.as_deref(), Some("local"));
         assert_eq!(config.asr.model_dir.as_deref(), Some(Path::new("/models")));
@@ -151,11 +227,14 @@ mod tests {
     fn llm_key_from_the_file_is_not_sent_to_another_server() {
         let text = "[llm]\nbase_url = \"http://a.example/v1\"\napi_key = \"sk-a\"\n";
         let mut config: Config = toml::from_str(text).unwrap();
-        config.apply_env(|k| (k == "CLIPFORGE_LLM_BASE_URL").then(|| "http://b.example/v1".into()));
+        config
+            .apply_env(|k| (k == "CLIPFORGE_LLM_BASE_URL").then(|| "http://b.example/v1".into()))
+            .unwrap();
         assert_eq!(config.llm.base_url.as_deref(), Some("http://b.example/v1"));
         assert!(config.llm.api_key.is_none());
         let mut same: Config = toml::from_str(text).unwrap();
-        same.apply_env(|k| (k == "CLIPFORGE_LLM_MODEL").then(|| "llama3".into()));
+        same.apply_env(|k| (k == "CLIPFORGE_LLM_MODEL").then(|| "llama3".into()))
+            .unwrap();
         assert_eq!(same.llm.api_key.as_ref().unwrap().expose_secret(), "sk-a");
         assert_eq!(same.llm.model.as_deref(), Some("llama3"));
     }
@@ -163,5 +242,66 @@ mod tests {
     #[test]
     fn unknown_keys_are_rejected() {
         assert!(toml::from_str::<Config>("[asr]\nthreds = 2\n").is_err());
+    }
+
+    #[test]
+    fn storage_comes_from_the_file_or_the_environment() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let mut config = Config::default();
+        config
+            .apply_env(env(&[
+                ("CLIPFORGE_S3_BUCKET", "clips"),
+                ("CLIPFORGE_S3_ENDPOINT", "http://127.0.0.1:9000"),
+                ("CLIPFORGE_S3_SECRET_ACCESS_KEY", "s3-secret-value"),
+                ("CLIPFORGE_S3_ALLOW_HTTP", "true"),
+            ]))
+            .unwrap();
+        let BackendConfig::S3(s3) = &config.storage.backend else {
+            panic!("a bucket name selects S3")
+        };
+        assert_eq!(s3.bucket, "clips");
+        assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert!(s3.allow_http && !s3.path_style);
+        assert!(!format!("{config:?}").contains("s3-secret-value"));
+
+        // The environment tunes the file's bucket, or sends it back to local disk.
+        let text = "[storage.s3]\nbucket = \"file-bucket\"\nregion = \"auto\"\n";
+        let mut tuned: Config = toml::from_str(text).unwrap();
+        tuned
+            .apply_env(env(&[("CLIPFORGE_S3_PATH_STYLE", "1")]))
+            .unwrap();
+        let BackendConfig::S3(s3) = &tuned.storage.backend else {
+            panic!("the file chose S3")
+        };
+        assert_eq!(
+            (s3.bucket.as_str(), s3.region.as_str()),
+            ("file-bucket", "auto")
+        );
+        assert!(s3.path_style);
+        let mut local: Config = toml::from_str(text).unwrap();
+        local
+            .apply_env(env(&[("CLIPFORGE_STORAGE_BACKEND", "local")]))
+            .unwrap();
+        assert!(matches!(
+            local.storage.backend,
+            BackendConfig::Local { root: None }
+        ));
+
+        let mut missing = Config::default();
+        let err = missing
+            .apply_env(env(&[("CLIPFORGE_STORAGE_BACKEND", "s3")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("CLIPFORGE_S3_BUCKET"), "{err}");
+        let err = Config::default()
+            .apply_env(env(&[("CLIPFORGE_STORAGE_BACKEND", "ftp")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("local"), "{err}");
     }
 }

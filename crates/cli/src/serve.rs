@@ -26,15 +26,15 @@ pub(crate) struct DataArgs {
 }
 
 impl DataArgs {
-    /// Media storage: a `media` folder in the data folder.
-    pub(crate) fn storage(&self) -> anyhow::Result<Storage> {
-        self.storage_at(None)
-    }
-
-    /// Media storage whose signed download links start with `public_url` (the address
-    /// clients reach the service at) instead of the default.
-    pub(crate) fn storage_at(&self, public_url: Option<&str>) -> anyhow::Result<Storage> {
-        let mut config = StorageConfig::default();
+    /// Media storage as configured (`[storage]`, `CLIPFORGE_STORAGE_*`, `CLIPFORGE_S3_*`):
+    /// by default a `media` folder in the data folder. Signed links to local files start
+    /// with `public_url`, the address clients reach the service at, when given.
+    pub(crate) fn storage(
+        &self,
+        config: &StorageConfig,
+        public_url: Option<&str>,
+    ) -> anyhow::Result<Storage> {
+        let mut config = config.clone();
         if let Some(url) = public_url {
             config.public_base_url = url.trim_end_matches('/').to_string();
         }
@@ -71,7 +71,8 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "CLIPFORGE_BIND", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
-    /// Pipeline jobs run at once by the workers inside the server.
+    /// Pipeline jobs run at once by the workers inside the server; 0 serves the API only,
+    /// for deployments whose jobs run on `clipforge worker` processes.
     #[arg(
         long,
         env = "CLIPFORGE_CONCURRENCY",
@@ -93,29 +94,37 @@ pub async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let address = listener.local_addr()?;
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{address}"));
-    let storage = args.data.storage_at(Some(&public_url))?;
+    // The flag, else `public_base_url` when the config file sets one, else the bound address.
+    let configured = &config.storage.public_base_url;
+    let public_url = match &args.public_url {
+        Some(url) => url.clone(),
+        None if *configured != StorageConfig::default().public_base_url => configured.clone(),
+        None => format!("http://{address}"),
+    };
+    let public_url = public_url.trim_end_matches('/');
+    let storage = args.data.storage(&config.storage, Some(public_url))?;
     // The workers stop with the server: when serving ends, or when this future is dropped
     // (Ctrl-C), the guard cancels them and their processes are killed with them.
     let stop = CancellationToken::new();
     let _stop_workers = stop.clone().drop_guard();
-    let worker = pipeline_worker(
-        store.clone(),
-        storage.clone(),
-        &args.data,
-        config,
-        args.concurrency.max(1),
-    );
-    let workers = tokio::spawn(worker.run(stop.clone()));
+    let workers = (args.concurrency > 0).then(|| {
+        let worker = pipeline_worker(
+            store.clone(),
+            storage.clone(),
+            &args.data,
+            config,
+            args.concurrency,
+        );
+        tokio::spawn(worker.run(stop.clone()))
+    });
     // On stdout, so scripts and tests can read the address when they asked for port 0.
     println!("clipforge is listening on http://{address}");
     let app = router(AppState::new(store, storage, ServiceConfig::default()));
     let served = serve_http(listener, app, std::future::pending()).await;
     stop.cancel();
-    let _ = workers.await;
+    if let Some(workers) = workers {
+        let _ = workers.await;
+    }
     served?;
     Ok(())
 }

@@ -54,7 +54,7 @@ pub async fn run(args: WorkerArgs, config: &Config) -> anyhow::Result<()> {
         anyhow::bail!("--concurrency must be at least 1");
     }
     let store = args.data.open().await?;
-    let storage = args.data.storage()?;
+    let storage = args.data.storage(&config.storage, None)?;
     let worker = pipeline_worker(store.clone(), storage, &args.data, config, args.concurrency);
     let stop = CancellationToken::new();
     let mut running = tokio::spawn(worker.run(stop.clone()));

@@ -1,11 +1,14 @@
-//! The service end to end, as a user drives it over HTTP: `clipforge serve` on a free port
-//! with a temp SQLite file and local storage, its in-process worker running the real
-//! pipeline. Register, upload a real-speech video, wait for the jobs, list the scored clips,
-//! render one and download a playable MP4 of the clip's length.
+//! The service end to end, as a user drives it over HTTP: register, upload a real-speech
+//! video, wait for the jobs, list the scored clips, render one and download a playable MP4
+//! of the clip's length. Twice: `clipforge serve` alone on a temp SQLite file and local
+//! storage (its in-process worker runs the pipeline), and scaled out — PostgreSQL, the S3
+//! test server, one `serve` with no workers of its own and two `clipforge worker`
+//! processes, each with a data folder of its own so nothing passes through a shared disk.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use clipforge_media::{probe, Runner};
+use clipforge_media::{probe, Runner, RunningProcess};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -41,19 +44,25 @@ async fn wait_for(
     }
 }
 
-#[tokio::test]
-async fn upload_to_downloaded_clip_over_http() {
-    common::model_dir();
-    let video = common::fixture("librivox-talk.mp4");
-    let data = tempfile::tempdir().unwrap();
-    let mut server = Runner::new(1)
+/// A `clipforge` process of the service, started with `args` and `env`.
+async fn start(args: &[&str], data: &Path, env: &[(String, String)]) -> RunningProcess {
+    let mut command = Runner::new(1)
         .command(env!("CARGO_BIN_EXE_clipforge"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-        .arg(data.path().join("data"))
-        .timeout(Duration::from_secs(600))
-        .spawn_reader()
-        .await
-        .unwrap();
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .timeout(Duration::from_secs(900));
+    for (k, v) in env {
+        command = command.env(k, v);
+    }
+    command.spawn_reader().await.unwrap()
+}
+
+/// Starts `clipforge serve` on a free port; returns it and the address it printed.
+async fn serve(args: &[&str], data: &Path, env: &[(String, String)]) -> (RunningProcess, String) {
+    let mut all = vec!["serve", "--bind", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    let mut server = start(&all, data, env).await;
     let mut lines = BufReader::new(server.stdout()).lines();
     let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
         .await
@@ -64,12 +73,104 @@ async fn upload_to_downloaded_clip_over_http() {
         .strip_prefix("clipforge is listening on ")
         .unwrap()
         .to_string();
+    (server, base)
+}
+
+#[tokio::test]
+async fn upload_to_downloaded_clip_over_http() {
+    common::model_dir();
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = serve(&[], &data.path().join("data"), &[]).await;
+    let location = user_flow(&base, data.path()).await;
+    assert!(
+        location.starts_with(&base),
+        "{location} points at this server"
+    );
+}
+
+/// The same flow on PostgreSQL and S3, with the pipeline on two worker processes.
+#[tokio::test]
+async fn scaled_out_on_postgres_and_s3_with_two_workers() {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (Some(admin), Some(endpoint), Some(bucket), Some(key), Some(secret)) = (
+        var("DATABASE_URL_TEST"),
+        var("CLIPFORGE_TEST_S3_ENDPOINT"),
+        var("CLIPFORGE_TEST_S3_BUCKET"),
+        var("CLIPFORGE_TEST_S3_ACCESS_KEY"),
+        var("CLIPFORGE_TEST_S3_SECRET_KEY"),
+    ) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the scaled-out service: scripts/test.sh starts PostgreSQL and S3"
+        );
+        eprintln!("DATABASE_URL_TEST or CLIPFORGE_TEST_S3_* unset: scaled-out flow skipped");
+        return;
+    };
+    common::model_dir();
+    let data = tempfile::tempdir().unwrap();
+    let database = fresh_postgres_database(&admin).await;
+    let env: Vec<(String, String)> = [
+        ("DATABASE_URL", database.as_str()),
+        ("CLIPFORGE_S3_BUCKET", bucket.as_str()),
+        ("CLIPFORGE_S3_ENDPOINT", endpoint.as_str()),
+        ("CLIPFORGE_S3_ACCESS_KEY_ID", key.as_str()),
+        ("CLIPFORGE_S3_SECRET_ACCESS_KEY", secret.as_str()),
+        ("CLIPFORGE_S3_ALLOW_HTTP", "true"),
+        ("CLIPFORGE_S3_PATH_STYLE", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let (_server, base) = serve(&["--concurrency", "0"], &data.path().join("api"), &env).await;
+    let mut workers = Vec::new();
+    for n in 1..=2 {
+        let folder = data.path().join(format!("worker-{n}"));
+        workers.push(start(&["worker", "--concurrency", "1"], &folder, &env).await);
+    }
+    let location = user_flow(&base, data.path()).await;
+    assert!(
+        location.starts_with(&endpoint),
+        "{location} is a link to the bucket at {endpoint}"
+    );
+    // The API process runs no jobs (the workers did), and its data folder holds no media:
+    // everything went to the bucket.
+    let api_media = data.path().join("api/media");
+    assert!(
+        !api_media.exists() || std::fs::read_dir(&api_media).unwrap().next().is_none(),
+        "media stayed on the API's disk"
+    );
+    drop(workers);
+}
+
+/// A new, empty database on the PostgreSQL server at `admin_url`; returns its URL.
+async fn fresh_postgres_database(admin_url: &str) -> String {
+    let name = format!("clipforge_e2e_{}", std::process::id());
+    let created = Runner::new(1)
+        .command("psql")
+        .args([admin_url, "-v", "ON_ERROR_STOP=1", "-q"])
+        .args(["-c", &format!("DROP DATABASE IF EXISTS {name}")])
+        .args(["-c", &format!("CREATE DATABASE {name}")])
+        .timeout(Duration::from_secs(30))
+        .run()
+        .await;
+    if let Err(e) = created {
+        panic!("could not create the database {name} with psql: {e}");
+    }
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url, |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+/// Register → upload → ingest, transcribe and suggest → clips with scores → render →
+/// download a playable MP4 of the clip's length. Returns where the download redirected.
+async fn user_flow(base: &str, scratch: &Path) -> String {
+    let video = common::fixture("librivox-talk.mp4");
     let api = format!("{base}/api/v1");
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-
     let registered: Value = client
         .post(format!("{api}/auth/register"))
         .json(&json!({"email": "host@example.com", "password": "a long password", "full_name": "Host"}))
@@ -177,13 +278,9 @@ async fn upload_to_downloaded_clip_over_http() {
         .unwrap();
     assert_eq!(download.status(), 302);
     let location = download.headers()["location"].to_str().unwrap().to_string();
-    assert!(
-        location.starts_with(&base),
-        "{location} points at this server"
-    );
     let file = client.get(&location).send().await.unwrap();
-    assert_eq!(file.status(), 200);
-    let path = data.path().join("clip.mp4");
+    assert_eq!(file.status(), 200, "downloading {location}");
+    let path = scratch.join("clip.mp4");
     std::fs::write(&path, file.bytes().await.unwrap()).unwrap();
     let info = probe(&path).await.unwrap();
     let video_stream = info.video.as_ref().expect("a video stream");
@@ -194,4 +291,5 @@ async fn upload_to_downloaded_clip_over_http() {
         "the MP4 lasts {} s, the clip {clip_seconds} s",
         info.duration
     );
+    location
 }
