@@ -9,7 +9,9 @@ mod export;
 mod format;
 mod layout;
 
-pub use ass::{ass_color, ass_document, clip_words, escape, template, IntroTitle, TEMPLATES};
+pub use ass::{
+    ass_color, ass_document, clip_words, escape, template, title_document, IntroTitle, TEMPLATES,
+};
 pub use cues::{build_cues, Cue, CueRules};
 pub use error::CaptionsError;
 pub use export::{export, format_timestamp, to_json, to_srt, to_txt, to_vtt};

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clipforge_core::{CropKey, CropPath, Framing};
-use clipforge_media::render::{render, render_frame, FrameKind, RenderSpec};
+use clipforge_media::render::{render, render_frame, FrameKind, RenderSpec, TitleCard};
 use clipforge_media::{probe, MediaError, RunContext, Runner};
 use common::ffmpeg;
 use tokio_util::sync::CancellationToken;
@@ -131,6 +131,7 @@ fn spec(input: &Path, source: (u32, u32), start: f64, end: f64) -> RenderSpec {
             path: centre_crop(source.0, source.1),
         },
         captions: None,
+        title: None,
         logo: None,
         music: None,
         loudness: Some(-14.0),
@@ -291,11 +292,59 @@ async fn a_preview_frame_shows_what_the_export_shows() {
          Dialogue: 0,0:00:04.00,0:00:06.00,Default,,0,0,0,,HELLO\n"
             .into(),
     );
+    // And an intro title over the first 3 s, drawn once and faded in and out.
+    s.title = Some(TitleCard {
+        ass: "[Script Info]\nScriptType: v4.00+\nPlayResX: 540\nPlayResY: 960\n\n[V4+ Styles]\n\
+         Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n\
+         Style: Title,DejaVu Sans,70,&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,1,0,0,0,100,100,0,0,1,4,0,8,20,20,150,1\n\n\
+         [Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n\
+         Dialogue: 1,0:00:00.00,0:00:03.00,Title,,0,0,0,,WATCH THIS\n"
+            .into(),
+        duration: 3.0,
+        fade: 0.3,
+    });
     let export = dir.path().join("export.mp4");
     render(&s, &export, &RunContext::default(), |_| {})
         .await
         .unwrap();
-    for t in [2.0, 5.0] {
+    // The title shows while it lasts and is gone after: previews with and without it
+    // differ in its rows at 1 s, and not at 5 s.
+    let untitled = RenderSpec {
+        title: None,
+        ..s.clone()
+    };
+    let band = |rgb: &[u8]| -> Vec<u8> {
+        let row = 540 * 3;
+        rgb[row * 100..row * 320].to_vec()
+    };
+    for (t, differs) in [(1.0, true), (5.0, false)] {
+        let with = dir.path().join(format!("titled-{t}.png"));
+        let without = dir.path().join(format!("untitled-{t}.png"));
+        render_frame(&s, t, FrameKind::Preview, &with, &RunContext::default())
+            .await
+            .unwrap();
+        render_frame(
+            &untitled,
+            t,
+            FrameKind::Preview,
+            &without,
+            &RunContext::default(),
+        )
+        .await
+        .unwrap();
+        let (a, b) = (frame_rgb(&with, 0.0).await, frame_rgb(&without, 0.0).await);
+        let changed = band(&a)
+            .iter()
+            .zip(band(&b))
+            .filter(|(x, y)| x.abs_diff(*y) > 60)
+            .count();
+        assert_eq!(
+            changed > 2000,
+            differs,
+            "t={t}: {changed} title-band values changed by the title"
+        );
+    }
+    for t in [1.0, 2.0, 5.0] {
         let preview = dir.path().join(format!("preview-{t}.png"));
         render_frame(&s, t, FrameKind::Preview, &preview, &RunContext::default())
             .await

@@ -4,9 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use clipforge_captions::{ass_document, clip_words, IntroTitle};
+use clipforge_captions::{ass_document, clip_words, title_document, IntroTitle};
 use clipforge_core::{Framing, Progress, ReframeMode, Transcript};
-use clipforge_media::render::{render, render_frame, FrameKind, Logo, Music, RenderSpec};
+use clipforge_media::render::{
+    render, render_frame, FrameKind, Logo, Music, RenderSpec, TitleCard,
+};
 use clipforge_media::{MediaInfo, RunContext};
 use clipforge_reframe::{FaceAnalysis, NoFaceFallback, ReframeSettings, SpeakerTurn};
 use serde::Serialize;
@@ -172,21 +174,30 @@ async fn prepare(
         Framing::FitBlur => "fit-blur",
         Framing::FitBlack => "fit-black",
     };
-    let captions = match &s.template {
+    let (captions, title) = match &s.template {
         Some(name) if job.transcript.is_some() => {
             let style = clipforge_captions::template(name).ok_or_else(|| {
                 PipelineError::Settings(format!("unknown caption template {name:?}"))
             })?;
+            // The title is drawn once in the captions' look and laid over the first
+            // seconds, not burned in frame by frame with them.
             let title = job
                 .title
                 .filter(|t| s.intro_title && !t.trim().is_empty() && s.intro_seconds > 0.0)
                 .map(|text| IntroTitle {
                     text,
                     duration: s.intro_seconds.min(duration),
+                })
+                .and_then(|t| {
+                    title_document(&t, &style, frame).map(|ass| TitleCard {
+                        ass,
+                        duration: t.duration,
+                        fade: t.fade_seconds(),
+                    })
                 });
-            Some(ass_document(words, &style, frame, title.as_ref()))
+            (Some(ass_document(words, &style, frame, None)), title)
         }
-        _ => None,
+        _ => (None, None),
     };
     let logo = match &s.logo {
         Some(l) => Some(Logo {
@@ -208,6 +219,7 @@ async fn prepare(
         video_bitrate: s.video_bitrate,
         framing,
         captions,
+        title,
         logo,
         music: s.music.as_ref().map(|m| Music {
             path: m.path.clone(),

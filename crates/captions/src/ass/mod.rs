@@ -56,6 +56,69 @@ pub struct IntroTitle<'a> {
     pub duration: f64,
 }
 
+impl IntroTitle<'_> {
+    /// Seconds the title takes to fade in, and again to fade out: short titles fade
+    /// faster so they are fully visible for at least half the time.
+    pub fn fade_seconds(&self) -> f64 {
+        (self.duration * 1000.0 / 4.0).min(TITLE_FADE_MS).round() / 1000.0
+    }
+
+    fn shown(&self) -> bool {
+        !self.text.trim().is_empty() && self.duration > 0.0
+    }
+}
+
+/// The intro title alone, fully opaque from 0 to `title.duration`, for drawing once as a
+/// picture that the render fades in and out over the clip (cheaper than libass blending
+/// the same text into every frame); `None` for an empty title.
+pub fn title_document(
+    title: &IntroTitle<'_>,
+    style: &CaptionStyle,
+    frame: (u32, u32),
+) -> Option<String> {
+    if !title.shown() {
+        return None;
+    }
+    let mut doc = String::new();
+    header(&mut doc, style, frame, &geometry(style, frame));
+    title_event(&mut doc, title, style, false);
+    Some(doc)
+}
+
+/// The title's dialogue line, with its fade when `fade`.
+fn title_event(doc: &mut String, t: &IntroTitle<'_>, style: &CaptionStyle, fade: bool) {
+    let text = if style.uppercase {
+        t.text.trim().to_uppercase()
+    } else {
+        t.text.trim().to_string()
+    };
+    let fade = if fade {
+        let ms = (t.fade_seconds() * 1000.0).round() as u32;
+        format!("\\fad({ms},{ms})")
+    } else {
+        String::new()
+    };
+    // `\q0` wraps the title between its margins (captions never wrap: WrapStyle 2).
+    let _ = writeln!(
+        doc,
+        "Dialogue: 1,{},{},Title,,0,0,0,,{{{fade}\\q0}}{}",
+        ass_time(0.0),
+        ass_time(t.duration),
+        escape(&text)
+    );
+}
+
+/// Sizes of `style` on a `frame`.
+fn geometry(style: &CaptionStyle, frame: (u32, u32)) -> Geometry {
+    let (w, h) = (f64::from(frame.0.max(1)), f64::from(frame.1.max(1)));
+    let font_px = (style.size * h).round().max(8.0);
+    Geometry {
+        font_px,
+        outline_px: (style.outline * font_px).max(0.0),
+        line_px: w * (1.0 - 2.0 * SAFE_SIDE),
+    }
+}
+
 /// Sizes in frame pixels for one style on one frame.
 struct Geometry {
     font_px: f64,
@@ -75,31 +138,12 @@ pub fn ass_document(
     frame: (u32, u32),
     title: Option<&IntroTitle<'_>>,
 ) -> String {
-    let (w, h) = (f64::from(frame.0.max(1)), f64::from(frame.1.max(1)));
-    let font_px = (style.size * h).round().max(8.0);
-    let geometry = Geometry {
-        font_px,
-        outline_px: (style.outline * font_px).max(0.0),
-        line_px: w * (1.0 - 2.0 * SAFE_SIDE),
-    };
+    let geometry = geometry(style, frame);
+    let font_px = geometry.font_px;
     let mut doc = String::new();
     header(&mut doc, style, frame, &geometry);
-    if let Some(t) = title.filter(|t| !t.text.trim().is_empty() && t.duration > 0.0) {
-        // Short titles fade faster so they are fully visible for at least half the time.
-        let fade = (t.duration * 1000.0 / 4.0).min(TITLE_FADE_MS).round() as u32;
-        let text = if style.uppercase {
-            t.text.trim().to_uppercase()
-        } else {
-            t.text.trim().to_string()
-        };
-        // `\q0` wraps the title between its margins (captions never wrap: WrapStyle 2).
-        let _ = writeln!(
-            doc,
-            "Dialogue: 1,{},{},Title,,0,0,0,,{{\\fad({fade},{fade})\\q0}}{}",
-            ass_time(0.0),
-            ass_time(t.duration),
-            escape(&text)
-        );
+    if let Some(t) = title.filter(|t| t.shown()) {
+        title_event(&mut doc, t, style, true);
     }
     let shown: Vec<String> = words.iter().map(|w| shown_word(&w.text, style)).collect();
     let pop_room = match style.animation {

@@ -605,3 +605,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_title_alone_is_opaque_and_fades_are_left_to_the_render() {
+    let style = template("bold-pop").unwrap();
+    let title = IntroTitle {
+        text: "Why {\\b1} matters",
+        duration: 3.0,
+    };
+    let doc = title_document(&title, &style, (1080, 1920)).unwrap();
+    let events: Vec<&str> = doc.lines().filter(|l| l.starts_with("Dialogue:")).collect();
+    assert_eq!(events.len(), 1, "{doc}");
+    assert!(events[0].starts_with("Dialogue: 1,0:00:00.00,0:00:03.00,Title,"));
+    assert!(!events[0].contains("\\fad"), "{doc}");
+    assert!(!events[0].contains("{\\b1}"), "user text stays text: {doc}");
+    assert_eq!(title.fade_seconds(), 0.3);
+    let short = IntroTitle {
+        text: "Hi",
+        duration: 0.8,
+    };
+    assert_eq!(short.fade_seconds(), 0.2);
+    let empty = IntroTitle {
+        text: "  ",
+        duration: 3.0,
+    };
+    assert!(title_document(&empty, &style, (1080, 1920)).is_none());
+}

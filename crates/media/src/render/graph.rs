@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use clipforge_core::{CropPath, Framing};
 
-use super::{Corner, RenderSpec};
+use super::{Corner, RenderSpec, TitlePlacement};
 
 /// Name of the captions file inside the render's work folder; ffmpeg runs there, so the
 /// filter graph never has to quote a user's path.
@@ -21,6 +21,8 @@ pub struct Inputs {
     pub music: Option<usize>,
     /// Input index of the audio (the source itself, or generated silence).
     pub audio: usize,
+    /// Input index of the drawn intro title, and where it goes.
+    pub title: Option<(usize, TitlePlacement)>,
 }
 
 /// Which parts of the graph to build.
@@ -204,6 +206,22 @@ pub fn filter_graph(spec: &RenderSpec, inputs: Inputs, parts: Parts) -> String {
     if parts.captions {
         let _ = write!(g, "[{last}]ass={CAPTIONS_FILE}[captioned];");
         last = "captioned".into();
+    }
+    if let (Some(title), Some((index, place))) = (&spec.title, inputs.title) {
+        // One picture, repeated for the title's frames with a fade on its alpha; overlay
+        // passes the clip through untouched once the title's frames run out.
+        let frames = (title.duration * spec.fps).round().max(1.0);
+        let fade = num(title.fade.clamp(0.0, title.duration / 2.0));
+        let _ = write!(
+            g,
+            "[{index}:v]format=yuva420p,loop=loop={}:size=1:start=0,setpts=N/({fps}*TB),\
+             fade=t=in:st=0:d={fade}:alpha=1,fade=t=out:st={}:d={fade}:alpha=1[title];\
+             [{last}][title]overlay=0:{}:eof_action=pass:format=yuv420[titled];",
+            frames - 1.0,
+            num(title.duration - title.fade.clamp(0.0, title.duration / 2.0)),
+            place.y
+        );
+        last = "titled".into();
     }
     let _ = write!(g, "[{last}]format=yuv420p[v]");
 

@@ -4,6 +4,7 @@
 //! export.
 
 mod graph;
+mod title;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use clipforge_core::Framing;
 use crate::context::{ffmpeg_path, ffmpeg_seconds, work_timeout};
 use crate::{FfmpegProgress, MediaError, RunContext};
 pub use graph::{filter_graph, loudness_graph, path_expression, Inputs, Parts, CAPTIONS_FILE};
+pub use title::{TitleCard, TitlePlacement, TITLE_FILE};
 
 /// A corner of the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,8 +75,10 @@ pub struct RenderSpec {
     pub video_bitrate: Option<u32>,
     /// How the picture fills the frame.
     pub framing: Framing,
-    /// ASS captions (and intro title) to burn in.
+    /// ASS captions to burn in.
     pub captions: Option<String>,
+    /// An intro title over the first seconds.
+    pub title: Option<TitleCard>,
     /// A watermark.
     pub logo: Option<Logo>,
     /// Background music.
@@ -127,7 +131,12 @@ impl RenderSpec {
 }
 
 /// Where the inputs go in the ffmpeg command and what the graph may use.
-fn input_args(spec: &RenderSpec, seek: f64, with_audio: bool) -> (Vec<OsString>, Inputs) {
+fn input_args(
+    spec: &RenderSpec,
+    seek: f64,
+    with_audio: bool,
+    title: Option<(&Path, TitlePlacement)>,
+) -> (Vec<OsString>, Inputs) {
     let mut args: Vec<OsString> = Vec::new();
     // Seeking before -i jumps to the nearest keyframe and decodes forward to the exact
     // time; timestamps then start at zero at the clip's first frame.
@@ -138,10 +147,18 @@ fn input_args(spec: &RenderSpec, seek: f64, with_audio: bool) -> (Vec<OsString>,
         logo: None,
         music: None,
         audio: 0,
+        title: None,
     };
     if let Some(logo) = &spec.logo {
         args.extend(["-i".into(), ffmpeg_path(&absolute(&logo.path))]);
         inputs.logo = Some(next);
+        next += 1;
+    }
+    if let Some((path, place)) = title {
+        args.extend(["-f", "rawvideo", "-pix_fmt", "rgba", "-s"].map(OsString::from));
+        args.push(format!("{}x{}", spec.frame.0, place.height).into());
+        args.extend(["-i".into(), ffmpeg_path(path)]);
+        inputs.title = Some((next, place));
         next += 1;
     }
     if with_audio {
@@ -209,8 +226,14 @@ pub async fn render(
     spec.validate()?;
     let work = work_dir(output)?;
     let captions = write_captions(spec, work.path()).await?;
-    let gain_db = loudness_gain(spec, ctx, work.path()).await?;
-    let (mut args, inputs) = input_args(spec, spec.start, true);
+    // Two small passes on their own cores: the audio meter and drawing the title.
+    let (gain_db, title) = tokio::try_join!(
+        loudness_gain(spec, ctx, work.path()),
+        title::draw_title(spec, ctx, work.path())
+    )?;
+    let title_path = work.path().join(TITLE_FILE);
+    let title = title.map(|place| (title_path.as_path(), place));
+    let (mut args, inputs) = input_args(spec, spec.start, true, title);
     let parts = Parts {
         captions,
         audio: true,
@@ -280,7 +303,7 @@ async fn loudness_gain(
     if !spec.has_audio && spec.music.is_none() {
         return Ok(None);
     }
-    let (mut args, inputs) = input_args(spec, spec.start, true);
+    let (mut args, inputs) = input_args(spec, spec.start, true, None);
     args.extend([
         "-filter_complex".into(),
         loudness_graph(spec, inputs).into(),
@@ -399,8 +422,15 @@ pub async fn render_frame(
         });
     }
     let work = work_dir(output)?;
-    let captions = kind == FrameKind::Preview && write_captions(spec, work.path()).await?;
-    let (mut args, inputs) = input_args(spec, spec.start + time, false);
+    let preview = kind == FrameKind::Preview;
+    let captions = preview && write_captions(spec, work.path()).await?;
+    let title = match preview && time < spec.title.as_ref().map_or(0.0, |t| t.duration) {
+        true => title::draw_title(spec, ctx, work.path()).await?,
+        false => None,
+    };
+    let title_path = work.path().join(TITLE_FILE);
+    let title = title.map(|place| (title_path.as_path(), place));
+    let (mut args, inputs) = input_args(spec, spec.start + time, false, title);
     let parts = Parts {
         captions,
         audio: false,
