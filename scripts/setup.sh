@@ -199,8 +199,28 @@ install_engine() {
     log "ctranslate2 $CT2_VERSION: installed in $CT2_DIR"
 }
 
+# yt-dlp (PyPI) fetches the videos users import by link; the worker runs `yt-dlp` from
+# PATH, so its virtualenv's entry point is linked into /usr/local/bin.
+YT_DLP_VERSION=2026.10.26
+YT_DLP_VENV=$CACHE_DIR/venv-yt-dlp
+install_yt_dlp() {
+    if command -v yt-dlp >/dev/null 2>&1; then
+        log "yt-dlp: $(yt-dlp --version) present"
+        return
+    fi
+    if [ ! -x "$YT_DLP_VENV/bin/yt-dlp" ]; then
+        log "installing yt-dlp $YT_DLP_VERSION into $YT_DLP_VENV"
+        python3 -m venv "$YT_DLP_VENV" || die "python3 -m venv failed (python3-venv)"
+        "$YT_DLP_VENV/bin/pip" install --quiet --disable-pip-version-check "yt-dlp==$YT_DLP_VERSION" ||
+            die "pip could not install yt-dlp $YT_DLP_VERSION"
+    fi
+    as_root ln -sf "$YT_DLP_VENV/bin/yt-dlp" /usr/local/bin/yt-dlp
+    log "yt-dlp: $(yt-dlp --version) linked into /usr/local/bin"
+}
+
 install_packages
 check_cargo
+install_yt_dlp
 install_engine
 install_model tiny.en build_tiny_en
 install_model all-minilm-l6-v2 build_minilm embed_model_complete

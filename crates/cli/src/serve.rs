@@ -84,6 +84,10 @@ pub struct ServeArgs {
     /// (default: http:// and the address it listens on).
     #[arg(long, env = "CLIPFORGE_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Let link imports reach private, loopback and link-local addresses (a media server
+    /// on your own network); refused by default so a link cannot probe your network.
+    #[arg(long, env = "CLIPFORGE_ALLOW_PRIVATE_URLS")]
+    allow_private_urls: bool,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -119,7 +123,11 @@ pub async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
     });
     // On stdout, so scripts and tests can read the address when they asked for port 0.
     println!("clipforge is listening on http://{address}");
-    let app = router(AppState::new(store, storage, ServiceConfig::default()));
+    let service = ServiceConfig {
+        allow_private_urls: args.allow_private_urls,
+        ..ServiceConfig::default()
+    };
+    let app = router(AppState::new(store, storage, service));
     let served = serve_http(listener, app, std::future::pending()).await;
     stop.cancel();
     if let Some(workers) = workers {

@@ -4,6 +4,7 @@
 //! storage (its in-process worker runs the pipeline), and scaled out — PostgreSQL, the S3
 //! test server, one `serve` with no workers of its own and two `clipforge worker`
 //! processes, each with a data folder of its own so nothing passes through a shared disk.
+//! And a video imported by link, fetched by yt-dlp from a local web server.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -86,6 +87,76 @@ async fn upload_to_downloaded_clip_over_http() {
         location.starts_with(&base),
         "{location} points at this server"
     );
+}
+
+/// A video imported by link: yt-dlp fetches it from a web server (here on this machine,
+/// which `--allow-private-urls` permits), and the pipeline takes it from there.
+#[tokio::test]
+async fn a_video_imported_by_link_is_fetched_and_transcribed() {
+    common::model_dir();
+    let bytes = std::fs::read(common::fixture("librivox-talk.mp4")).unwrap();
+    let site = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site_url = format!("http://{}/media/talk.mp4", site.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/media/talk.mp4",
+        axum::routing::get(move || {
+            let bytes = bytes.clone();
+            async move { ([("content-type", "video/mp4")], bytes) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(site, app).await });
+
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = serve(&["--allow-private-urls"], &data.path().join("data"), &[]).await;
+    let api = format!("{base}/api/v1");
+    let client = reqwest::Client::new();
+    let token = register(&client, &api).await;
+    let imported = client
+        .post(format!("{api}/videos/upload/url"))
+        .bearer_auth(&token)
+        .json(&json!({ "url": site_url }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(imported.status(), 202);
+    let imported: Value = imported.json().await.unwrap();
+    let video_id = imported["video"]["id"].as_str().unwrap().to_string();
+    let ready = wait_for(
+        &client,
+        &format!("{api}/videos/{video_id}"),
+        &token,
+        Duration::from_secs(300),
+        |v| matches!(v["video"]["status"].as_str(), Some("ready" | "failed")),
+    )
+    .await;
+    assert_eq!(ready["video"]["status"], "ready", "{ready}");
+    let transcript: Value = client
+        .get(format!("{api}/transcriptions/videos/{video_id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(transcript.to_string().to_lowercase().contains("dashwood"));
+}
+
+/// Registers a user; their bearer token.
+async fn register(client: &reqwest::Client, api: &str) -> String {
+    let registered: Value = client
+        .post(format!("{api}/auth/register"))
+        .json(&json!({"email": "host@example.com", "password": "a long password", "full_name": "Host"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    registered["token"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// The same flow on PostgreSQL and S3, with the pipeline on two worker processes.
@@ -171,19 +242,7 @@ async fn user_flow(base: &str, scratch: &Path) -> String {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let registered: Value = client
-        .post(format!("{api}/auth/register"))
-        .json(&json!({"email": "host@example.com", "password": "a long password", "full_name": "Host"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = registered["token"]["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = register(&client, &api).await;
 
     let bytes = std::fs::read(&video).unwrap();
     let form = reqwest::multipart::Form::new()

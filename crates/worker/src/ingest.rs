@@ -137,7 +137,9 @@ async fn download(url: &str, dir: &Path, ctx: &RunContext) -> Result<PathBuf, Jo
         .args(["--merge-output-format", "mp4"])
         .args([
             "--match-filter",
-            &format!("!duration | duration <= {MAX_DURATION_SECONDS}"),
+            // `<=?` lets through links whose length is not known until downloaded;
+            // ingest checks the file's own duration after.
+            &format!("duration <=? {MAX_DURATION_SECONDS}"),
         ])
         .arg("-o")
         .arg(&template)
