@@ -174,11 +174,8 @@ async fn prepare(
         Framing::FitBlur => "fit-blur",
         Framing::FitBlack => "fit-black",
     };
-    let (captions, title) = match &s.template {
-        Some(name) if job.transcript.is_some() => {
-            let style = clipforge_captions::template(name).ok_or_else(|| {
-                PipelineError::Settings(format!("unknown caption template {name:?}"))
-            })?;
+    let (captions, title) = match s.caption_style()? {
+        Some(style) if job.transcript.is_some() => {
             // The title is drawn once in the captions' look and laid over the first
             // seconds, not burned in frame by frame with them.
             let title = job

@@ -30,6 +30,9 @@ pub struct RenderSettings {
     pub split: bool,
     /// Caption template name; `None` burns in no captions.
     pub template: Option<String>,
+    /// Fields of the template's caption style that differ (font, colours, position…), as
+    /// a JSON object of `CaptionStyle` fields.
+    pub caption_overrides: Option<serde_json::Value>,
     /// Show the clip's hook line as a title over its first seconds.
     pub intro_title: bool,
     pub intro_seconds: f64,
@@ -52,6 +55,7 @@ impl Default for RenderSettings {
             no_face: ReframeMode::Center,
             split: false,
             template: Some(clipforge_captions::TEMPLATES[0].to_string()),
+            caption_overrides: None,
             intro_title: true,
             intro_seconds: 3.0,
             logo: None,
@@ -78,6 +82,40 @@ pub struct MusicSettings {
     pub path: PathBuf,
     pub volume_db: f64,
     pub duck: bool,
+}
+
+impl RenderSettings {
+    /// The caption look: the template with the overrides applied; `None` for no captions.
+    pub fn caption_style(&self) -> Result<Option<clipforge_core::CaptionStyle>, PipelineError> {
+        let Some(name) = &self.template else {
+            return Ok(None);
+        };
+        let base = clipforge_captions::template(name)
+            .ok_or_else(|| PipelineError::Settings(format!("unknown caption template {name:?}")))?;
+        let Some(overrides) = self.caption_overrides.as_ref().filter(|o| !o.is_null()) else {
+            return Ok(Some(base));
+        };
+        let serde_json::Value::Object(changes) = overrides else {
+            return Err(PipelineError::Settings(
+                "caption overrides must be an object of caption settings".into(),
+            ));
+        };
+        let mut fields = match serde_json::to_value(&base) {
+            Ok(serde_json::Value::Object(fields)) => fields,
+            _ => return Ok(Some(base)),
+        };
+        for (key, value) in changes {
+            if !fields.contains_key(key) {
+                return Err(PipelineError::Settings(format!(
+                    "{key:?} is not a caption setting"
+                )));
+            }
+            fields.insert(key.clone(), value.clone());
+        }
+        serde_json::from_value(serde_json::Value::Object(fields))
+            .map(Some)
+            .map_err(|e| PipelineError::Settings(format!("the caption overrides are invalid: {e}")))
+    }
 }
 
 impl LogoSettings {
@@ -188,6 +226,28 @@ impl RenderSettings {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn caption_overrides_change_only_what_they_name() {
+        let mut s = RenderSettings {
+            caption_overrides: Some(serde_json::json!({"uppercase": false, "size": 0.05})),
+            ..RenderSettings::default()
+        };
+        let style = s.caption_style().unwrap().unwrap();
+        let base = clipforge_captions::template("bold-pop").unwrap();
+        assert!(!style.uppercase && (style.size - 0.05).abs() < 1e-9);
+        assert_eq!(style.font, base.font);
+        s.caption_overrides = Some(serde_json::json!({"wobble": 3}));
+        assert!(s
+            .caption_style()
+            .unwrap_err()
+            .to_string()
+            .contains("wobble"));
+        s.caption_overrides = Some(serde_json::json!({"size": "huge"}));
+        assert!(s.caption_style().is_err());
+        s.template = None;
+        assert!(s.caption_style().unwrap().is_none());
+    }
+
     use super::*;
 
     #[test]

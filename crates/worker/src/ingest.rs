@@ -114,11 +114,17 @@ async fn ingest(
 
 /// The extension a stored key or file name ends with (`mp4` when it has none).
 fn extension(name: &str) -> String {
+    extension_or(name, "mp4")
+}
+
+/// The extension a stored key or file name ends with, so ffmpeg can tell what it holds;
+/// `default` when it has none (or an odd one).
+pub(crate) fn extension_or(name: &str, default: &str) -> String {
     Path::new(name)
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .filter(|e| !e.is_empty() && e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()))
-        .unwrap_or_else(|| "mp4".into())
+        .unwrap_or_else(|| default.into())
 }
 
 /// Fetches a link with yt-dlp into `dir`; the path of the file it wrote.

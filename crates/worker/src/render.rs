@@ -2,8 +2,12 @@
 //! JPEG thumbnail go to storage and the render row records where. A render that fails
 //! for good is marked failed and its credit refunded.
 
+use std::path::Path;
+
 use clipforge_media::{probe, RunContext, Runner};
-use clipforge_pipeline::{fingerprint, render_clip, ClipJob, RenderSettings};
+use clipforge_pipeline::{
+    fingerprint, render_clip, ClipJob, LogoSettings, MusicSettings, RenderSettings,
+};
 use clipforge_store::clips::{self, ClipStatus};
 use clipforge_store::renders::{self, RenderOutput};
 use clipforge_store::templates::{self, ClipStyle};
@@ -12,6 +16,7 @@ use clipforge_store::{JobContext, JobFailure, RenderId, StoreError, WorkspaceId}
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::ingest::extension_or;
 use crate::progress::{report, tracked, Fraction, RenderRow};
 use crate::{is_final, parse_id, payload, workspace, Pipeline};
 
@@ -76,6 +81,7 @@ async fn render(
     let source = dir.path().join("source");
     report(ctx, 2, "downloading the source", row).await;
     pipeline.storage().get_to_file(key, &source).await?;
+    let settings = with_style_media(pipeline, settings, style.as_ref(), dir.path()).await?;
     let info = probe(&source).await?;
     let fp = fingerprint(&source)?;
     let output = dir.path().join("clip.mp4");
@@ -149,6 +155,46 @@ async fn render(
     Ok(())
 }
 
+/// The style's logo and music, fetched from storage into `dir`, in the settings.
+async fn with_style_media(
+    pipeline: &Pipeline,
+    mut settings: RenderSettings,
+    style: Option<&ClipStyle>,
+    dir: &Path,
+) -> Result<RenderSettings, JobFailure> {
+    let Some(style) = style else {
+        return Ok(settings);
+    };
+    if let Some(key) = &style.logo_key {
+        let path = dir.join(format!("logo.{}", extension_or(key, "bin")));
+        pipeline.storage().get_to_file(key, &path).await?;
+        settings.logo = Some(LogoSettings {
+            path,
+            corner: style
+                .logo_position
+                .clone()
+                .unwrap_or_else(|| "top-right".into()),
+            scale: 0.18,
+            opacity: 0.85,
+        });
+    }
+    let volume = style.music_volume.unwrap_or(0.25);
+    if let (Some(key), true) = (&style.music_key, volume > 0.0) {
+        let path = dir.join(format!("music.{}", extension_or(key, "bin")));
+        pipeline.storage().get_to_file(key, &path).await?;
+        settings.music = Some(MusicSettings {
+            path,
+            // The style's 0–1 volume as a gain; speech still ducks it.
+            volume_db: 20.0 * volume.min(1.0).log10(),
+            duck: true,
+        });
+    }
+    settings
+        .validate()
+        .map_err(|e| JobFailure::permanent(format!("the clip's style cannot work: {e}")))?;
+    Ok(settings)
+}
+
 /// The render settings: the defaults, then the clip's style, then what the request named.
 fn settings(style: Option<&ClipStyle>, requested: &Value) -> Result<RenderSettings, JobFailure> {
     let mut merged = match serde_json::to_value(RenderSettings::default()) {
@@ -169,6 +215,13 @@ fn settings(style: Option<&ClipStyle>, requested: &Value) -> Result<RenderSettin
         );
         if let Some(t) = &style.caption_template {
             put("template", Value::String(t.clone()));
+        }
+        if style
+            .caption_overrides
+            .as_object()
+            .is_some_and(|o| !o.is_empty())
+        {
+            put("caption_overrides", style.caption_overrides.clone());
         }
     }
     if let Value::Object(req) = requested {
@@ -240,5 +293,32 @@ mod tests {
         )
         .unwrap();
         assert_eq!((s.template, s.reframe), (None, ReframeMode::FitBlur));
+    }
+
+    #[test]
+    fn the_clip_style_sets_the_look_and_its_caption_overrides_reach_the_captions() {
+        let style = ClipStyle {
+            clip_id: "01a200b8-bcab-771d-b7a1-df77dfb4747e".parse().unwrap(),
+            template_id: None,
+            caption_template: Some("boxed".into()),
+            caption_overrides: serde_json::json!({"position": "top", "max_words": 2}),
+            logo_key: None,
+            logo_position: None,
+            music_key: None,
+            music_volume: None,
+            aspect: AspectRatio::Square,
+            reframe_mode: ReframeMode::Center,
+            updated_at: None,
+        };
+        let s = settings(Some(&style), &serde_json::json!({"quality": "draft"})).unwrap();
+        assert_eq!(s.template.as_deref(), Some("boxed"));
+        assert_eq!(
+            (s.aspect, s.reframe),
+            (AspectRatio::Square, ReframeMode::Center)
+        );
+        let captions = s.caption_style().unwrap().unwrap();
+        assert_eq!(captions.position, clipforge_core::CaptionPosition::Top);
+        assert_eq!(captions.max_words, 2);
+        assert_eq!(captions.font, "Open Sans", "the rest stays the template's");
     }
 }
