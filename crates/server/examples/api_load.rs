@@ -1,7 +1,8 @@
 //! Load on the list endpoint: `GET /api/v1/videos` returning 100 rows, at a fixed request
 //! rate (open loop: requests start on schedule whether or not earlier ones finished), on
-//! the real router over a SQLite file. Prints latency percentiles. Used by
-//! `scripts/bench-api.sh`.
+//! the real router over a SQLite file, or over the PostgreSQL database named by
+//! `BENCH_DATABASE_URL` (which should be empty: the bench registers its own user). Prints
+//! latency percentiles. Used by `scripts/bench-api.sh`.
 //!
 //! `api_load [RATE_PER_S] [SECONDS]` (defaults 200 and 30).
 
@@ -19,8 +20,19 @@ async fn main() -> anyhow::Result<()> {
     let seconds: u64 = args.get(1).map_or(Ok(30), |a| a.parse())?;
 
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("clipforge.db").display());
+    let url = std::env::var("BENCH_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("clipforge.db").display()));
     let store = Store::connect(&url).await?;
+    println!(
+        "database: {}",
+        if url.starts_with("sqlite:") {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        }
+    );
     store.migrate().await?;
     let storage = Storage::new(&StorageConfig::default(), dir.path())?;
     let config = ServiceConfig {
