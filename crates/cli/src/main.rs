@@ -2,6 +2,7 @@
 
 mod clip;
 mod config;
+mod jumpcut;
 mod progress;
 mod serve;
 mod suggest;
@@ -37,6 +38,8 @@ enum Command {
     Clip(clip::ClipArgs),
     /// Render one clip of a video by hand (or one preview frame of it).
     Render(clip::RenderArgs),
+    /// Remove silences and filler words from a whole video; export the cuts for editors.
+    Jumpcut(jumpcut::JumpcutArgs),
     /// Run the service: API v1 and workers, on SQLite and local disk unless configured.
     Serve(serve::ServeArgs),
     /// Run pipeline jobs (ingest, transcribe, suggest, render) from the database.
@@ -93,6 +96,7 @@ async fn run(command: Command, config: &config::Config) -> anyhow::Result<()> {
         Command::Suggest(args) => suggest::run(args, config).await,
         Command::Clip(args) => clip::run(args, config).await,
         Command::Render(args) => clip::render(args, config).await,
+        Command::Jumpcut(args) => jumpcut::run(args, config).await,
         Command::Serve(args) => serve::serve(args, config).await,
         Command::Worker(args) => worker::run(args, config).await,
         Command::Migrate(args) => serve::migrate(args).await,

@@ -26,6 +26,7 @@ mod context;
 mod error;
 mod extract;
 mod frames;
+pub mod jumpcut;
 mod probe;
 pub mod process;
 pub mod render;
