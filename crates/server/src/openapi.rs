@@ -42,6 +42,7 @@ const ERROR: &str = "Error";
         (name = "transcripts", description = "Reading, correcting and exporting transcripts"),
         (name = "clips", description = "Clips and clip suggestions"),
         (name = "renders", description = "Rendering and downloading clips"),
+        (name = "jumpcuts", description = "Removing silences and filler words from whole videos"),
         (name = "templates", description = "Clip styles and style templates"),
         (name = "events", description = "Live job progress"),
         (name = "files", description = "Signed downloads of stored media"),

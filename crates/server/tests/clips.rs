@@ -538,6 +538,90 @@ async fn styles_and_templates_are_checked_against_the_caption_types() {
     assert_eq!(listed["templates"].as_array().unwrap().len(), 1);
 }
 
+/// A logo and a music track are uploaded as assets and named in a clip's style; what is
+/// not an image or a sound is refused, and another workspace cannot use the keys.
+#[tokio::test]
+async fn brand_assets_are_uploaded_checked_and_used_in_styles() {
+    use reqwest::Method as M;
+    let server = start().await;
+    let client = Client::new();
+    let ann = register(&server, &client, "ann").await;
+    let bob = register(&server, &client, "bob").await;
+    let api = &server.api;
+    let upload = |token: String, name: &'static str, bytes: Vec<u8>| {
+        let client = client.clone();
+        let url = format!("{api}/assets");
+        async move {
+            let form = reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
+            let r = client
+                .post(url)
+                .bearer_auth(token)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR rest of a logo".to_vec();
+    let (status, logo) = upload(ann.token.clone(), "logo.png", png.clone()).await;
+    assert_eq!(status, 201, "{logo}");
+    let key = logo["asset"]["key"].as_str().unwrap().to_string();
+    assert!(key.starts_with(&format!("ws/{}/assets/", ann.ws)) && key.ends_with(".png"));
+    assert_eq!(logo["asset"]["kind"], "image");
+    assert_eq!(logo["asset"]["size_bytes"], png.len());
+    let stored = server
+        .state
+        .storage()
+        .get_range(&key, 0..png.len() as u64)
+        .await
+        .unwrap();
+    assert_eq!(stored.as_ref(), png.as_slice());
+
+    let mut wav = b"RIFF\0\0\0\0WAVEfmt ".to_vec();
+    wav.extend([0u8; 64]);
+    let (status, music) = upload(ann.token.clone(), "bed.wav", wav).await;
+    assert_eq!(
+        (status.as_u16(), &music["asset"]["kind"]),
+        (201, &json!("audio"))
+    );
+
+    let (status, refused) = upload(ann.token.clone(), "notes.pdf", b"%PDF-1.7 ...".to_vec()).await;
+    assert_eq!(status, 400);
+    assert_eq!(fields(&refused), ["file"]);
+
+    let v = video(server.store(), ann.ws, "Talk").await;
+    let c = suggestion(server.store(), ann.ws, v, 0.0, 50.0).await;
+    let (status, saved) = call(
+        &client,
+        M::PUT,
+        format!("{api}/clips/{c}/style"),
+        &ann.token,
+        Some(json!({"logo_key": key, "music_key": music["asset"]["key"], "music_volume": 0.3})),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["style"]["logo_key"], json!(key));
+
+    // Bob's clip cannot point at Ann's logo.
+    let bv = video(server.store(), bob.ws, "Other").await;
+    let bc = suggestion(server.store(), bob.ws, bv, 0.0, 50.0).await;
+    let (status, body) = call(
+        &client,
+        M::PUT,
+        format!("{api}/clips/{bc}/style"),
+        &bob.token,
+        Some(json!({"logo_key": key})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(fields(&body), ["logo_key"]);
+}
+
 fn no_redirects() -> Client {
     Client::builder()
         .redirect(redirect::Policy::none())

@@ -13,6 +13,7 @@ pub mod clips;
 pub mod credits;
 mod db;
 mod error;
+pub mod jumpcuts;
 pub mod page;
 pub mod projects;
 mod queue;

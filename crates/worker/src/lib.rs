@@ -1,6 +1,7 @@
 //! The pipeline driven by queued jobs: `ingest` (fetch, probe, thumbnail, credits) →
 //! `transcribe` → `suggest` (clips with scores, auto-renders) and `render` (a clip's MP4
-//! and thumbnail in storage).
+//! and thumbnail in storage); `jumpcut` (a whole video without its silences, with the
+//! editor exports) on request.
 //!
 //! Each handler reads what it needs from the store, downloads its inputs into a per-job
 //! temp folder (removed on success and failure alike), runs the pipeline's stage functions
@@ -10,6 +11,7 @@
 //! took are refunded.
 
 mod ingest;
+mod jumpcut;
 mod progress;
 mod render;
 mod suggest;
@@ -37,6 +39,8 @@ pub const TRANSCRIBE: &str = "transcribe";
 pub const SUGGEST: &str = "suggest";
 /// See [`INGEST`].
 pub const RENDER: &str = "render";
+/// See [`INGEST`].
+pub const JUMPCUT: &str = clipforge_store::jumpcuts::JOB_KIND;
 
 /// How the handlers run on this machine.
 #[derive(Debug, Clone)]
@@ -78,9 +82,10 @@ impl Pipeline {
         }
     }
 
-    /// Adds the four pipeline handlers to `worker`.
+    /// Adds the pipeline's handlers to `worker`.
     pub fn register(&self, worker: Worker) -> Worker {
         let (a, b, c, d) = (self.clone(), self.clone(), self.clone(), self.clone());
+        let e = self.clone();
         worker
             .handle(INGEST, move |ctx| {
                 let p = a.clone();
@@ -97,6 +102,10 @@ impl Pipeline {
             .handle(RENDER, move |ctx| {
                 let p = d.clone();
                 async move { render::run(&p, &ctx).await }
+            })
+            .handle(JUMPCUT, move |ctx| {
+                let p = e.clone();
+                async move { jumpcut::run(&p, &ctx).await }
             })
     }
 

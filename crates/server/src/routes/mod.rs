@@ -1,10 +1,13 @@
 //! API v1 routes, one module per resource.
 
 mod account;
+mod assets;
 mod auth;
 mod clips;
 mod events;
 mod files;
+mod jumpcut_body;
+mod jumpcuts;
 mod renders;
 mod sniff;
 mod suggest;
@@ -25,10 +28,12 @@ pub fn api() -> Router<AppState> {
         .route("/openapi.json", get(crate::openapi::serve_document))
         .merge(auth::routes())
         .merge(account::routes())
+        .merge(assets::routes())
         .merge(clips::routes())
         .merge(suggest::routes())
         .merge(events::routes())
         .merge(renders::routes())
+        .merge(jumpcuts::routes())
         .merge(templates::routes())
         .merge(videos::routes())
         .merge(upload::routes())
@@ -47,9 +52,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     for part in [
         auth::Doc::openapi(),
         account::Doc::openapi(),
+        assets::Doc::openapi(),
         clips::Doc::openapi(),
         events::Doc::openapi(),
         files::Doc::openapi(),
+        jumpcuts::Doc::openapi(),
         renders::Doc::openapi(),
         suggest::Doc::openapi(),
         templates::Doc::openapi(),
