@@ -121,10 +121,16 @@ async fn a_video_imported_by_link_is_fetched_and_transcribed() {
     assert_eq!(imported.status(), 202);
     let imported: Value = imported.json().await.unwrap();
     let video_id = imported["video"]["id"].as_str().unwrap().to_string();
+    ready_and_transcribed(&client, &api, &token, &video_id).await;
+}
+
+/// Waits for the talk's ingest and transcription to finish and checks its transcript has
+/// the talk's words.
+async fn ready_and_transcribed(client: &reqwest::Client, api: &str, token: &str, video_id: &str) {
     let ready = wait_for(
-        &client,
+        client,
         &format!("{api}/videos/{video_id}"),
-        &token,
+        token,
         Duration::from_secs(300),
         |v| matches!(v["video"]["status"].as_str(), Some("ready" | "failed")),
     )
@@ -132,14 +138,17 @@ async fn a_video_imported_by_link_is_fetched_and_transcribed() {
     assert_eq!(ready["video"]["status"], "ready", "{ready}");
     let transcript: Value = client
         .get(format!("{api}/transcriptions/videos/{video_id}"))
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert!(transcript.to_string().to_lowercase().contains("dashwood"));
+    assert!(
+        transcript.to_string().to_lowercase().contains("dashwood"),
+        "the transcript has the talk's words"
+    );
 }
 
 /// Registers a user; their bearer token.
@@ -262,29 +271,7 @@ async fn user_flow(base: &str, scratch: &Path) -> String {
     let uploaded: Value = uploaded.json().await.unwrap();
     let video_id = uploaded["video"]["id"].as_str().unwrap().to_string();
 
-    let ready = wait_for(
-        &client,
-        &format!("{api}/videos/{video_id}"),
-        &token,
-        Duration::from_secs(300),
-        |v| matches!(v["video"]["status"].as_str(), Some("ready" | "failed")),
-    )
-    .await;
-    assert_eq!(ready["video"]["status"], "ready", "{ready}");
-
-    let transcript: Value = client
-        .get(format!("{api}/transcriptions/videos/{video_id}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        transcript.to_string().to_lowercase().contains("dashwood"),
-        "the transcript has the talk's words"
-    );
+    ready_and_transcribed(&client, &api, &token, &video_id).await;
 
     let clips: Value = client
         .get(format!(

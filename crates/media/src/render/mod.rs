@@ -14,6 +14,7 @@ use clipforge_core::Framing;
 use crate::context::{ffmpeg_path, ffmpeg_seconds, work_timeout};
 use crate::{FfmpegProgress, MediaError, RunContext};
 pub use graph::{filter_graph, loudness_graph, path_expression, Inputs, Parts, CAPTIONS_FILE};
+use title::DrawnTitle;
 pub use title::{TitleCard, TitlePlacement, TITLE_FILE};
 
 /// A corner of the frame.
@@ -135,7 +136,7 @@ fn input_args(
     spec: &RenderSpec,
     seek: f64,
     with_audio: bool,
-    title: Option<(&Path, TitlePlacement)>,
+    title: Option<&DrawnTitle>,
 ) -> (Vec<OsString>, Inputs) {
     let mut args: Vec<OsString> = Vec::new();
     // Seeking before -i jumps to the nearest keyframe and decodes forward to the exact
@@ -154,7 +155,8 @@ fn input_args(
         inputs.logo = Some(next);
         next += 1;
     }
-    if let Some((path, place)) = title {
+    if let Some(DrawnTitle { path, place }) = title {
+        let place = *place;
         args.extend(["-f", "rawvideo", "-pix_fmt", "rgba", "-s"].map(OsString::from));
         args.push(format!("{}x{}", spec.frame.0, place.height).into());
         args.extend(["-i".into(), ffmpeg_path(path)]);
@@ -231,9 +233,7 @@ pub async fn render(
         loudness_gain(spec, ctx, work.path()),
         title::draw_title(spec, ctx, work.path())
     )?;
-    let title_path = work.path().join(TITLE_FILE);
-    let title = title.map(|place| (title_path.as_path(), place));
-    let (mut args, inputs) = input_args(spec, spec.start, true, title);
+    let (mut args, inputs) = input_args(spec, spec.start, true, title.as_ref());
     let parts = Parts {
         captions,
         audio: true,
@@ -428,9 +428,7 @@ pub async fn render_frame(
         true => title::draw_title(spec, ctx, work.path()).await?,
         false => None,
     };
-    let title_path = work.path().join(TITLE_FILE);
-    let title = title.map(|place| (title_path.as_path(), place));
-    let (mut args, inputs) = input_args(spec, spec.start + time, false, title);
+    let (mut args, inputs) = input_args(spec, spec.start + time, false, title.as_ref());
     let parts = Parts {
         captions,
         audio: false,

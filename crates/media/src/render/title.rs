@@ -3,7 +3,7 @@
 //! an alpha fade. Blending the same big text into every frame through libass cost about a
 //! third of all the caption work of a clip.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::context::work_timeout;
 use crate::{MediaError, RunContext};
@@ -37,13 +37,20 @@ pub struct TitlePlacement {
     pub height: u32,
 }
 
+/// A title drawn for one render: the picture's file and where it goes.
+#[derive(Debug)]
+pub(super) struct DrawnTitle {
+    pub path: PathBuf,
+    pub place: TitlePlacement,
+}
+
 /// Draws the spec's title into [`TITLE_FILE`] in `work`; `None` when there is no title or
 /// it draws nothing.
 pub(super) async fn draw_title(
     spec: &RenderSpec,
     ctx: &RunContext,
     work: &Path,
-) -> Result<Option<TitlePlacement>, MediaError> {
+) -> Result<Option<DrawnTitle>, MediaError> {
     let Some(title) = &spec.title else {
         return Ok(None);
     };
@@ -87,7 +94,10 @@ pub(super) async fn draw_title(
     tokio::fs::write(&path, picture)
         .await
         .map_err(|e| MediaError::io(format!("writing {}", path.display()), e))?;
-    Ok(Some(placement))
+    Ok(Some(DrawnTitle {
+        path,
+        place: placement,
+    }))
 }
 
 /// The rows of an RGBA `frame` (`w`×`h`) that hold anything visible, widened to even
