@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clipforge_captions::{ass_document, clip_words, title_document, IntroTitle};
 use clipforge_core::{Framing, Progress, ReframeMode, Transcript};
 use clipforge_media::render::{
-    render, render_frame, FrameKind, Logo, Music, RenderSpec, TitleCard,
+    render_after, render_frame, FrameKind, Logo, Music, RenderPrelude, RenderSpec, TitleCard,
 };
 use clipforge_media::{MediaInfo, RunContext};
 use clipforge_reframe::{FaceAnalysis, NoFaceFallback, ReframeSettings, SpeakerTurn};
@@ -17,7 +17,7 @@ use crate::{Fingerprint, PipelineError, RenderSettings, StageKey};
 
 /// Bumped whenever the renderer's output for the same inputs changes, so old clips are
 /// not reused.
-const RENDER_VERSION: u32 = 1;
+const RENDER_VERSION: u32 = 2;
 
 /// One clip to render.
 #[derive(Debug, Clone, Copy)]
@@ -100,8 +100,14 @@ pub async fn render_clip(
     // A half-written key must never vouch for a new file.
     let _ = std::fs::remove_file(&key_file);
 
-    let (spec, faces, framing_name) = prepare(job, video, &words, ctx).await?;
-    render(&spec, job.output, ctx, |p| {
+    // The loudness meter and the title drawing do not need the framing: they run while
+    // the faces are being found.
+    let unframed = describe(job, video, &words)?;
+    let (faces, prelude) = tokio::try_join!(clip_faces(job, video, ctx), async {
+        Ok(RenderPrelude::make(&unframed, job.output, ctx).await?)
+    })?;
+    let (spec, framing_name) = framed(job, unframed, &faces);
+    render_after(&spec, prelude, job.output, ctx, |p| {
         progress.update(p.out_time, duration)
     })
     .await?;
@@ -127,33 +133,34 @@ pub async fn preview_spec(
     ctx: &RunContext,
 ) -> Result<RenderSpec, PipelineError> {
     let (video, words) = checked(job)?;
-    Ok(prepare(job, video, &words, ctx).await?.0)
+    let unframed = describe(job, video, &words)?;
+    let faces = clip_faces(job, video, ctx).await?;
+    Ok(framed(job, unframed, &faces).0)
 }
 
-/// Decides the framing and captions of a [`checked`] clip and describes its render.
-async fn prepare(
+/// The faces in the clip when framing or the thumbnail needs them; otherwise an
+/// analysis with no samples that carries only the picture's size.
+async fn clip_faces(
     job: &ClipJob<'_>,
     video: &clipforge_media::VideoStream,
-    words: &[clipforge_core::Word],
     ctx: &RunContext,
-) -> Result<(RenderSpec, FaceAnalysis, &'static str), PipelineError> {
+) -> Result<FaceAnalysis, PipelineError> {
+    if job.settings.reframe == ReframeMode::Auto || job.thumbnail.is_some() {
+        return faces(job, ctx).await;
+    }
+    let (width, height) = video.display_size();
+    Ok(FaceAnalysis {
+        source_width: width,
+        source_height: height,
+        duration: job.end - job.start,
+        sample_fps: 0.0,
+        samples: Vec::new(),
+    })
+}
+
+/// `spec` framed from the faces found in it, with the framing's name.
+fn framed(job: &ClipJob<'_>, spec: RenderSpec, faces: &FaceAnalysis) -> (RenderSpec, &'static str) {
     let s = job.settings;
-    let duration = job.end - job.start;
-    let frame = s.frame();
-    // Faces steer the crop only in auto mode, and pick the thumbnail; a fixed framing
-    // without a thumbnail needs only the picture's size.
-    let faces = if s.reframe == ReframeMode::Auto || job.thumbnail.is_some() {
-        faces(job, ctx).await?
-    } else {
-        let (width, height) = video.display_size();
-        FaceAnalysis {
-            source_width: width,
-            source_height: height,
-            duration,
-            sample_fps: 0.0,
-            samples: Vec::new(),
-        }
-    };
     let speakers = speaker_turns(job);
     let reframe = ReframeSettings {
         no_face: match s.no_face {
@@ -164,7 +171,7 @@ async fn prepare(
         allow_split: s.split,
         ..ReframeSettings::default()
     };
-    let framing = clipforge_reframe::plan(&faces, frame, s.reframe, &speakers, &reframe);
+    let framing = clipforge_reframe::plan(faces, spec.frame, s.reframe, &speakers, &reframe);
     let followed =
         s.reframe == ReframeMode::Auto && faces.samples.iter().any(|x| !x.faces.is_empty());
     let framing_name = match &framing {
@@ -174,6 +181,19 @@ async fn prepare(
         Framing::FitBlur => "fit-blur",
         Framing::FitBlack => "fit-black",
     };
+    (RenderSpec { framing, ..spec }, framing_name)
+}
+
+/// The render of a [`checked`] clip with everything but its framing decided (the
+/// framing is provisional until [`framed`]).
+fn describe(
+    job: &ClipJob<'_>,
+    video: &clipforge_media::VideoStream,
+    words: &[clipforge_core::Word],
+) -> Result<RenderSpec, PipelineError> {
+    let s = job.settings;
+    let duration = job.end - job.start;
+    let frame = s.frame();
     let (captions, title) = match s.caption_style()? {
         Some(style) if job.transcript.is_some() => {
             // The title is drawn once in the captions' look and laid over the first
@@ -214,7 +234,7 @@ async fn prepare(
         crf: s.quality.crf(),
         preset: s.quality.preset().into(),
         video_bitrate: s.video_bitrate,
-        framing,
+        framing: Framing::FitBlack,
         captions,
         title,
         logo,
@@ -226,7 +246,7 @@ async fn prepare(
         loudness: s.loudness,
         has_audio: job.info.has_audio(),
     };
-    Ok((spec, faces, framing_name))
+    Ok(spec)
 }
 
 /// Checks the job before any work and returns the source's video stream and the clip's

@@ -73,25 +73,44 @@ pub(super) fn pages(words: &[Word], limits: &Limits<'_>) -> Vec<Page> {
     pages
 }
 
-/// The fewest lines for the words `run`, each at most `max_words` words that fit, with
-/// word counts as even as possible (longer lines first) so that a run of four with a
-/// limit of three reads 2 + 2, not 3 + 1. A word too wide on its own gets a line alone.
+/// The fewest lines for the words `run`, each at most `max_words` words that fit (a word
+/// too wide on its own gets a line alone), with word counts as even as possible and longer
+/// lines first, so that a run of four with a limit of three reads 2 + 2, not 3 + 1. One
+/// pair that does not fit only breaks that pair: the rest of the run keeps full lines.
 fn split_lines(run: std::ops::Range<usize>, limits: &Limits<'_>) -> Vec<Vec<usize>> {
     let ids: Vec<usize> = run.collect();
     let n = ids.len();
     let max_words = limits.max_words.max(1);
-    for count in n.div_ceil(max_words)..=n {
-        let (base, extra) = (n / count, n % count);
-        let mut lines = Vec::with_capacity(count);
-        let mut at = 0;
-        for l in 0..count {
-            let len = base + usize::from(l < extra);
-            lines.push(ids[at..at + len].to_vec());
-            at += len;
-        }
-        if lines.iter().all(|l| l.len() == 1 || (limits.fits)(l)) {
-            return lines;
+    // best[j]: (lines, sum of squared line lengths, start of the last line) for the
+    // cheapest split of the first j words. Fewer lines first; then evener lines (the
+    // squares are smallest when the counts are equal).
+    let mut best: Vec<(usize, usize, usize)> = vec![(usize::MAX, usize::MAX, 0); n + 1];
+    best[0] = (0, 0, 0);
+    for j in 1..=n {
+        for i in (j.saturating_sub(max_words)..j).rev() {
+            let (lines, squares, _) = best[i];
+            if lines == usize::MAX {
+                continue;
+            }
+            let len = j - i;
+            if len > 1 && !(limits.fits)(&ids[i..j]) {
+                // Starting earlier only adds width.
+                break;
+            }
+            let cost = (lines + 1, squares + len * len, i);
+            // Ties go to the shorter last line, which keeps the longer lines first.
+            if (cost.0, cost.1) < (best[j].0, best[j].1) {
+                best[j] = cost;
+            }
         }
     }
-    ids.into_iter().map(|i| vec![i]).collect()
+    let mut lines = Vec::new();
+    let mut j = n;
+    while j > 0 {
+        let i = best[j].2;
+        lines.push(ids[i..j].to_vec());
+        j = i;
+    }
+    lines.reverse();
+    lines
 }

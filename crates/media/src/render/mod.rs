@@ -223,16 +223,78 @@ pub async fn render(
     spec: &RenderSpec,
     output: &Path,
     ctx: &RunContext,
+    on_progress: impl FnMut(FfmpegProgress) + Send,
+) -> Result<(), MediaError> {
+    let prelude = RenderPrelude::make(spec, output, ctx).await?;
+    render_after(spec, prelude, output, ctx, on_progress).await
+}
+
+/// The parts of a render that do not depend on how the picture is framed: the loudness
+/// gain and the drawn intro title. A caller that still has to analyse the picture (face
+/// reframing) makes them at the same time, from the spec with a provisional framing.
+#[derive(Debug)]
+pub struct RenderPrelude {
+    /// The spec the prelude was made for, its framing aside.
+    made_for: RenderSpec,
+    work: tempfile::TempDir,
+    gain_db: Option<f64>,
+    title: Option<title::DrawnTitle>,
+}
+
+impl RenderPrelude {
+    /// Measures the loudness and draws the title (two small passes, run together), in a
+    /// work folder next to `output`.
+    pub async fn make(
+        spec: &RenderSpec,
+        output: &Path,
+        ctx: &RunContext,
+    ) -> Result<Self, MediaError> {
+        spec.validate()?;
+        let work = work_dir(output)?;
+        let (gain_db, title) = tokio::try_join!(
+            loudness_gain(spec, ctx, work.path()),
+            title::draw_title(spec, ctx, work.path())
+        )?;
+        Ok(Self {
+            made_for: unframed(spec),
+            work,
+            gain_db,
+            title,
+        })
+    }
+}
+
+/// The spec with its framing left out, for telling whether a prelude still fits it.
+fn unframed(spec: &RenderSpec) -> RenderSpec {
+    RenderSpec {
+        framing: Framing::FitBlack,
+        ..spec.clone()
+    }
+}
+
+/// [`render`] with the loudness and title made ahead by [`RenderPrelude::make`] from a
+/// spec that may differ from this one only in its framing; a prelude made for anything
+/// else is made again.
+pub async fn render_after(
+    spec: &RenderSpec,
+    prelude: RenderPrelude,
+    output: &Path,
+    ctx: &RunContext,
     mut on_progress: impl FnMut(FfmpegProgress) + Send,
 ) -> Result<(), MediaError> {
     spec.validate()?;
-    let work = work_dir(output)?;
+    let prelude = if prelude.made_for == unframed(spec) {
+        prelude
+    } else {
+        RenderPrelude::make(spec, output, ctx).await?
+    };
+    let RenderPrelude {
+        work,
+        gain_db,
+        title,
+        ..
+    } = prelude;
     let captions = write_captions(spec, work.path()).await?;
-    // Two small passes on their own cores: the audio meter and drawing the title.
-    let (gain_db, title) = tokio::try_join!(
-        loudness_gain(spec, ctx, work.path()),
-        title::draw_title(spec, ctx, work.path())
-    )?;
     let (mut args, inputs) = input_args(spec, spec.start, true, title.as_ref());
     let parts = Parts {
         captions,
