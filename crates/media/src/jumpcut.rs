@@ -75,6 +75,8 @@ pub struct JumpcutRenderSpec {
     pub ranges: Vec<KeptRange>,
     /// Whether the source has sound; without it the output is video only.
     pub has_audio: bool,
+    /// AAC bit rate of the output's sound in kbit/s.
+    pub audio_kbps: u32,
     /// x264 constant rate factor.
     pub crf: u32,
     /// x264 preset.
@@ -383,7 +385,8 @@ pub async fn render_jumpcut(
         args.push(a.into());
     }
     if spec.has_audio {
-        for a in ["-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"] {
+        let bitrate = format!("{}k", spec.audio_kbps.clamp(32, 512));
+        for a in ["-c:a", "aac", "-b:a", &bitrate, "-ar", "48000", "-ac", "2"] {
             args.push(a.into());
         }
     }
@@ -444,6 +447,7 @@ mod tests {
                 })
                 .collect(),
             has_audio: true,
+            audio_kbps: 192,
             crf: 20,
             preset: "veryfast".into(),
             max_short_side: None,

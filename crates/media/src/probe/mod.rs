@@ -103,6 +103,8 @@ pub struct AudioStream {
     pub channels: u32,
     /// Sample rate in Hz.
     pub sample_rate: u32,
+    /// Bits per second, when the container states it.
+    pub bit_rate: Option<u64>,
     /// ISO 639-2 language tag, if the file names one (`und` counts as none).
     pub language: Option<String>,
     /// The stream's own duration in seconds, when the container states it.

@@ -42,6 +42,7 @@ struct RawStream {
     r_frame_rate: Option<String>,
     channels: Option<u32>,
     sample_rate: Option<String>,
+    bit_rate: Option<String>,
     duration: Option<String>,
     #[serde(default)]
     disposition: HashMap<String, i64>,
@@ -179,6 +180,7 @@ fn audio_stream(s: &RawStream) -> AudioStream {
         codec: s.codec_name.clone().unwrap_or_default(),
         channels: s.channels.unwrap_or(0),
         sample_rate: s.sample_rate.as_deref().and_then(parse_u64).unwrap_or(0) as u32,
+        bit_rate: s.bit_rate.as_deref().and_then(parse_u64).filter(|&b| b > 0),
         // "und" is ISO 639-2 for "undetermined", which MP4 muxers write by default.
         language: s
             .tag("language")
@@ -289,6 +291,7 @@ mod tests {
                 codec: "aac".into(),
                 channels: 1,
                 sample_rate: 48_000,
+                bit_rate: Some(69_937),
                 language: None,
                 duration: Some(2.0),
             }]
