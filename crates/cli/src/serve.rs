@@ -88,6 +88,15 @@ pub struct ServeArgs {
     /// on your own network); refused by default so a link cannot probe your network.
     #[arg(long, env = "CLIPFORGE_ALLOW_PRIVATE_URLS")]
     allow_private_urls: bool,
+    /// Make `/metrics` require `Authorization: Bearer TOKEN` (it is open by default, for a
+    /// scraper on a private network).
+    #[arg(
+        long,
+        env = "CLIPFORGE_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    metrics_token: Option<String>,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -125,6 +134,7 @@ pub async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
     println!("clipforge is listening on http://{address}");
     let service = ServiceConfig {
         allow_private_urls: args.allow_private_urls,
+        metrics_token: args.metrics_token.clone().filter(|t| !t.trim().is_empty()),
         ..ServiceConfig::default()
     };
     let app = router(AppState::new(store, storage, service));

@@ -14,12 +14,13 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use clipforge_store::{JobCount, JobStatus};
 
 use crate::app::AppState;
+use crate::error::{ApiError, ErrorCode};
 
 /// Upper bounds of the latency histogram's buckets, seconds (Prometheus's defaults: from
 /// a cached read to a slow upload).
@@ -265,9 +266,24 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     responses(
         (status = 200, description = "Prometheus text exposition format (0.0.4)",
             body = String, content_type = "text/plain; version=0.0.4"),
+        (status = 401, description = "The server has a metrics token (`CLIPFORGE_METRICS_TOKEN`) and the request does not bear it", body = crate::error::ErrorBody),
     ),
 )]
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.config().metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !same_secret(given.trim().as_bytes(), token.as_bytes()) {
+            return ApiError::new(
+                ErrorCode::AuthenticationError,
+                "this server's /metrics needs its token: send Authorization: Bearer <CLIPFORGE_METRICS_TOKEN>",
+            )
+            .into_response();
+        }
+    }
     let jobs = match state.queue().counts().await {
         Ok(jobs) => Some(jobs),
         Err(e) => {
@@ -282,6 +298,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         text,
     )
         .into_response()
+}
+
+/// Whether two secrets are equal, in time that does not depend on where they differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

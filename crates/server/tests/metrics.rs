@@ -1,6 +1,6 @@
 //! `GET /metrics` on the real router: requests counted under their route template with
 //! their status, never their raw path; the queue depth read from the database at scrape
-//! time; no credential and no rate limit needed.
+//! time; no credential and no rate limit needed unless a metrics token is set.
 
 use clipforge_server::{router, serve, AppState, ServiceConfig};
 use clipforge_storage::{Storage, StorageConfig};
@@ -181,4 +181,52 @@ async fn requests_are_counted_by_route_template_and_jobs_by_state() {
         Some(1.0)
     );
     assert!(sample(&text, "clipforge_process_uptime_seconds").unwrap() > 0.0);
+}
+
+#[tokio::test]
+async fn a_metrics_token_keeps_out_scrapes_without_it() {
+    let server = start(ServiceConfig {
+        metrics_token: Some("s3cret-scrape-token".into()),
+        ..ServiceConfig::default()
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/metrics", server.base);
+    for auth in [
+        None,
+        Some("Bearer wrong"),
+        Some("Bearer s3cret-scrape-toke"),
+    ] {
+        let mut request = client.get(&url);
+        if let Some(auth) = auth {
+            request = request.header("Authorization", auth);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 401, "{auth:?}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "AUTHENTICATION_ERROR", "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("CLIPFORGE_METRICS_TOKEN"),
+            "{body}"
+        );
+    }
+    let response = client
+        .get(&url)
+        .bearer_auth("s3cret-scrape-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("clipforge_process_uptime_seconds"), "{text}");
+    // Health checks stay open.
+    let health = client
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
 }
