@@ -8,6 +8,7 @@ use clap::Args;
 use clipforge_server::{router, serve as serve_http, AppState, ServiceConfig};
 use clipforge_storage::{Storage, StorageConfig};
 use clipforge_store::Store;
+use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
@@ -134,7 +135,11 @@ pub async fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
     println!("clipforge is listening on http://{address}");
     let service = ServiceConfig {
         allow_private_urls: args.allow_private_urls,
-        metrics_token: args.metrics_token.clone().filter(|t| !t.trim().is_empty()),
+        metrics_token: args
+            .metrics_token
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .map(SecretString::from),
         ..ServiceConfig::default()
     };
     let app = router(AppState::new(store, storage, service));

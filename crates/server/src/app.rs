@@ -12,6 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use clipforge_storage::Storage;
 use clipforge_store::{Queue, Store};
+use secrecy::SecretString;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::Metrics;
@@ -19,7 +20,7 @@ use crate::rate_limit::{Client, RateLimiter};
 use crate::request_id;
 
 /// What the service is configured with.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct ServiceConfig {
     /// Requests per minute per client before 429.
     pub rate_limit_per_minute: u32,
@@ -37,25 +38,7 @@ pub struct ServiceConfig {
     pub allow_private_urls: bool,
     /// When set, `/metrics` answers only requests bearing this token
     /// (`Authorization: Bearer …`), for a metrics port that cannot be kept private.
-    pub metrics_token: Option<String>,
-}
-
-impl std::fmt::Debug for ServiceConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServiceConfig")
-            .field("rate_limit_per_minute", &self.rate_limit_per_minute)
-            .field("json_body_limit", &self.json_body_limit)
-            .field("upload_limit", &self.upload_limit)
-            .field("session_days", &self.session_days)
-            .field("signup_credits", &self.signup_credits)
-            .field("secure_cookies", &self.secure_cookies)
-            .field("allow_private_urls", &self.allow_private_urls)
-            .field(
-                "metrics_token",
-                &self.metrics_token.as_ref().map(|_| "<set>"),
-            )
-            .finish()
-    }
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Default for ServiceConfig {

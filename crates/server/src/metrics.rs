@@ -19,6 +19,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use clipforge_store::{JobCount, JobStatus};
 
+use secrecy::ExposeSecret;
+
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorCode};
 
@@ -276,7 +278,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default();
-        if !same_secret(given.trim().as_bytes(), token.as_bytes()) {
+        if !same_secret(given.trim().as_bytes(), token.expose_secret().as_bytes()) {
             return ApiError::new(
                 ErrorCode::AuthenticationError,
                 "this server's /metrics needs its token: send Authorization: Bearer <CLIPFORGE_METRICS_TOKEN>",

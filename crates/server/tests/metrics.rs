@@ -186,7 +186,7 @@ async fn requests_are_counted_by_route_template_and_jobs_by_state() {
 #[tokio::test]
 async fn a_metrics_token_keeps_out_scrapes_without_it() {
     let server = start(ServiceConfig {
-        metrics_token: Some("s3cret-scrape-token".into()),
+        metrics_token: Some(secrecy::SecretString::from("s3cret-scrape-token")),
         ..ServiceConfig::default()
     })
     .await;
