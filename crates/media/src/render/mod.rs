@@ -226,7 +226,7 @@ pub async fn render(
     on_progress: impl FnMut(FfmpegProgress) + Send,
 ) -> Result<(), MediaError> {
     let prelude = RenderPrelude::make(spec, output, ctx).await?;
-    render_after(spec, prelude, output, ctx, on_progress).await
+    encode(spec, prelude, output, ctx, on_progress).await
 }
 
 /// The parts of a render that do not depend on how the picture is framed: the loudness
@@ -280,7 +280,7 @@ pub async fn render_after(
     prelude: RenderPrelude,
     output: &Path,
     ctx: &RunContext,
-    mut on_progress: impl FnMut(FfmpegProgress) + Send,
+    on_progress: impl FnMut(FfmpegProgress) + Send,
 ) -> Result<(), MediaError> {
     spec.validate()?;
     let prelude = if prelude.made_for == unframed(spec) {
@@ -288,6 +288,17 @@ pub async fn render_after(
     } else {
         RenderPrelude::make(spec, output, ctx).await?
     };
+    encode(spec, prelude, output, ctx, on_progress).await
+}
+
+/// The render's one ffmpeg pass, with a prelude made for `spec`.
+async fn encode(
+    spec: &RenderSpec,
+    prelude: RenderPrelude,
+    output: &Path,
+    ctx: &RunContext,
+    mut on_progress: impl FnMut(FfmpegProgress) + Send,
+) -> Result<(), MediaError> {
     let RenderPrelude {
         work,
         gain_db,
