@@ -63,6 +63,29 @@ fn flash(len: f64) -> String {
     format!("drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='{on}'")
 }
 
+/// Encodes the lavfi source `video`, with `audio` when given, to `out` (H.264 ultrafast,
+/// AAC 192k), with the output options `extra`.
+async fn encode(out: &Path, video: &str, audio: Option<&str>, extra: &[&str]) {
+    let mut args = vec!["-f", "lavfi", "-i", video];
+    if let Some(audio) = audio {
+        args.extend(["-f", "lavfi", "-i", audio]);
+    }
+    args.extend(extra);
+    args.extend([
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+    ]);
+    if audio.is_some() {
+        args.extend(["-c:a", "aac", "-b:a", "192k"]);
+    }
+    args.push(out.to_str().unwrap());
+    ffmpeg(&args).await;
+}
+
 /// 20 s, 30 fps constant rate, 44.1 kHz AAC (so the render resamples).
 pub async fn talk_cfr(dir: &Path) -> PathBuf {
     let out = dir.join("talk-cfr.mp4");
@@ -74,33 +97,9 @@ pub async fn talk_cfr(dir: &Path) -> PathBuf {
         "aevalsrc='{}':s=44100:d={DURATION}",
         audio_expr(&SPEECH, HUM)
     );
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &video,
-        "-f",
-        "lavfi",
-        "-i",
-        &audio,
-        // Half a frame, so exactly one 30 fps frame flashes.
-        "-vf",
-        &flash(0.5 / FPS),
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        "-g",
-        "60",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "192k",
-        out.to_str().unwrap(),
-    ])
-    .await;
+    // Half a frame, so exactly one 30 fps frame flashes.
+    let flash = flash(0.5 / FPS);
+    encode(&out, &video, Some(&audio), &["-vf", &flash, "-g", "60"]).await;
     out
 }
 
@@ -122,31 +121,12 @@ pub async fn talk_vfr(dir: &Path) -> PathBuf {
         "{},select='not(mod(n\\,60))+not(mod(n\\,2))*lt(mod(n\\,7)\\,4)+eq(mod(n\\,5)\\,1)'",
         flash(1.0 / FPS)
     );
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
+    encode(
+        &out,
         &video,
-        "-f",
-        "lavfi",
-        "-i",
-        &audio,
-        "-vf",
-        &vf,
-        "-fps_mode",
-        "vfr",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "192k",
-        out.to_str().unwrap(),
-    ])
+        Some(&audio),
+        &["-vf", &vf, "-fps_mode", "vfr"],
+    )
     .await;
     out
 }
@@ -157,28 +137,7 @@ pub async fn continuous_tone(dir: &Path) -> PathBuf {
     let out = dir.join("tone.mp4");
     let video = format!("testsrc2=size={}x{}:rate=30:duration=10", SIZE.0, SIZE.1);
     let audio = format!("aevalsrc='{}':s=48000:d=10", audio_expr(&[(1.0, 9.0)], HUM));
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &video,
-        "-f",
-        "lavfi",
-        "-i",
-        &audio,
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "192k",
-        out.to_str().unwrap(),
-    ])
-    .await;
+    encode(&out, &video, Some(&audio), &[]).await;
     out
 }
 
@@ -186,28 +145,7 @@ pub async fn continuous_tone(dir: &Path) -> PathBuf {
 pub async fn silent(dir: &Path) -> PathBuf {
     let out = dir.join("silent.mp4");
     let video = format!("testsrc2=size={}x{}:rate=30:duration=6", SIZE.0, SIZE.1);
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &video,
-        "-f",
-        "lavfi",
-        "-i",
-        "anullsrc=r=48000:cl=mono",
-        "-t",
-        "6",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        out.to_str().unwrap(),
-    ])
-    .await;
+    encode(&out, &video, Some("anullsrc=r=48000:cl=mono"), &["-t", "6"]).await;
     out
 }
 
@@ -215,20 +153,7 @@ pub async fn silent(dir: &Path) -> PathBuf {
 pub async fn no_audio(dir: &Path) -> PathBuf {
     let out = dir.join("noaudio.mp4");
     let video = format!("testsrc2=size={}x{}:rate=30:duration=6", SIZE.0, SIZE.1);
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &video,
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        out.to_str().unwrap(),
-    ])
-    .await;
+    encode(&out, &video, None, &[]).await;
     out
 }
 
