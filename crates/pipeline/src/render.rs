@@ -17,7 +17,7 @@ use crate::{Fingerprint, PipelineError, RenderSettings, StageKey};
 
 /// Bumped whenever the renderer's output for the same inputs changes, so old clips are
 /// not reused.
-const RENDER_VERSION: u32 = 2;
+const RENDER_VERSION: u32 = 3;
 
 /// One clip to render.
 #[derive(Debug, Clone, Copy)]

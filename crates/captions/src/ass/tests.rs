@@ -524,7 +524,7 @@ YCbCr Matrix: TV.709
 
 [V4+ Styles]
 Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
-Style: Caption,Inter,58,&H00FFFFFF,&H0000D6FF,&H00000000,&H5F000000,-1,0,0,0,100,100,0,0,1,5.8,2.3,2,32,32,211,1
+Style: Caption,Inter,58,&H00FFFFFF,&H0000D6FF,&H00000000,&H5F000000,-1,0,0,0,100,100,0,0,1,5.8,0.0,2,32,32,211,1
 Style: Title,Inter,62,&H00FFFFFF,&H00FFFFFF,&H00000000,&H9B000000,-1,0,0,0,100,100,0,0,1,5.6,3.1,8,54,54,173,1
 
 [Events]
