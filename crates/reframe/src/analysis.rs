@@ -33,6 +33,17 @@ impl Face {
         (self.x + self.width / 2.0, self.y + self.height / 2.0)
     }
 
+    /// The same face with every length multiplied by `factor`.
+    pub fn scaled(&self, factor: f64) -> Face {
+        Face {
+            x: self.x * factor,
+            y: self.y * factor,
+            width: self.width * factor,
+            height: self.height * factor,
+            score: self.score,
+        }
+    }
+
     /// Intersection over union of the two boxes.
     pub fn iou(&self, other: &Face) -> f64 {
         let ix = (self.x + self.width).min(other.x + other.width) - self.x.max(other.x);
@@ -86,60 +97,80 @@ pub async fn analyse(
 ) -> Result<FaceAnalysis, ReframeError> {
     settings.validate()?;
     let model = model()?;
-    let mut sampler = FrameSampler::open(
-        input,
-        video,
-        start,
-        duration,
-        settings.sample_fps,
-        settings.detect_width,
-        ctx,
-    )
-    .await?;
-    let (source_width, source_height) = sampler.source_size();
-    let scale = f64::from(source_width) / f64::from(sampler.frame_size().0);
+    let fps = settings.sample_fps;
 
-    // Detectors are not `Send`, so each lives on a thread of its own, which also lets
-    // detection run while ffmpeg decodes the next frames. Frames are dealt out in turn and
-    // put back in order at the end.
-    let mut workers = Vec::new();
-    for _ in 0..detector_threads() {
-        let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<(usize, GrayFrame)>(2);
+    // Decoding is most of the cost and one decoder uses one core: a longer clip is cut in
+    // parts on the sample grid, each decoded by its own ffmpeg and searched by its own
+    // detector thread (the detector is not `Send`; a thread of its own also lets detection
+    // run while ffmpeg decodes). A thread sees its part's frames in order, so it can look
+    // for each face where it was a moment ago.
+    let parts = decode_parts(duration);
+    let part_length = (duration / parts as f64 * fps).ceil() / fps;
+    let mut size = None;
+    let mut pumps = tokio::task::JoinSet::new();
+    let mut results = Vec::with_capacity(parts);
+    for k in 0..parts {
+        let offset = k as f64 * part_length;
+        let length = part_length.min(duration - offset);
+        if length <= 0.0 {
+            break;
+        }
+        let mut sampler = FrameSampler::open(
+            input,
+            video,
+            start + offset,
+            length,
+            fps,
+            settings.detect_width,
+            ctx,
+        )
+        .await?;
+        let (source_width, _) = sampler.source_size();
+        let scale = f64::from(source_width) / f64::from(sampler.frame_size().0);
+        size.get_or_insert(sampler.source_size());
+
+        let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<GrayFrame>(4);
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-        let (model, settings) = (model.clone(), settings.clone());
         std::thread::Builder::new()
             .name("face-detect".into())
-            .spawn(move || {
-                let _ = done_tx.send(detect_all(model, &settings, scale, frames_rx));
+            .spawn({
+                let (model, settings) = (model.clone(), settings.clone());
+                move || {
+                    let _ = done_tx.send(detect_all(model, &settings, scale, frames_rx));
+                }
             })
             .map_err(|e| ReframeError::Detector(format!("cannot start a thread: {e}")))?;
-        workers.push((frames_tx, done_rx));
+        results.push(done_rx);
+        pumps.spawn(async move {
+            let mut frames = 0usize;
+            while let Some(mut frame) = sampler.next_frame().await? {
+                frame.time += offset;
+                if frames_tx.send(frame).await.is_err() {
+                    return Err(ReframeError::Detector("a detector thread exited".into()));
+                }
+                frames += 1;
+            }
+            Ok(frames)
+        });
     }
-
     let mut frames = 0usize;
-    while let Some(frame) = sampler.next_frame().await? {
-        let (to_worker, _) = &workers[frames % workers.len()];
-        if to_worker.send((frames, frame)).await.is_err() {
-            return Err(ReframeError::Detector("a detector thread exited".into()));
-        }
-        frames += 1;
+    while let Some(pumped) = pumps.join_next().await {
+        frames +=
+            pumped.map_err(|e| ReframeError::Detector(format!("frame reader failed: {e}")))??;
     }
-    let mut found = Vec::with_capacity(frames);
-    for (frames_tx, done_rx) in workers {
-        drop(frames_tx);
+    let mut samples = Vec::with_capacity(frames);
+    let mut previous: Option<Signature> = None;
+    for done_rx in results {
         let part = done_rx
             .await
             .map_err(|_| ReframeError::Detector("a detector thread panicked".into()))?;
-        found.extend(part);
+        for (mut sample, signature) in part {
+            sample.scene_change = previous.as_ref().map_or(0.0, |p| p.distance(&signature));
+            previous = Some(signature);
+            samples.push(sample);
+        }
     }
-    found.sort_by_key(|(index, _)| *index);
-    let mut samples = Vec::with_capacity(found.len());
-    let mut previous: Option<Signature> = None;
-    for (_, (mut sample, signature)) in found {
-        sample.scene_change = previous.as_ref().map_or(0.0, |p| p.distance(&signature));
-        previous = Some(signature);
-        samples.push(sample);
-    }
+    let (source_width, source_height) = size.unwrap_or_else(|| video.display_size());
     tracing::debug!(frames, "face analysis finished");
     Ok(FaceAnalysis {
         source_width,
@@ -158,7 +189,7 @@ pub fn detect_frame(
     settings.validate()?;
     let mut detector = rustface::create_detector_with_model(model()?.clone());
     configure(detector.as_mut(), settings);
-    Ok(detect_faces(detector.as_mut(), frame, 1.0))
+    Ok(detect_faces(detector.as_mut(), frame))
 }
 
 fn configure(detector: &mut dyn Detector, settings: &ReframeSettings) {
@@ -177,41 +208,126 @@ fn model() -> Result<&'static Model, ReframeError> {
     Ok(MODEL.get_or_init(|| model))
 }
 
-/// Threads detecting at once: two keep both of a small machine's cores busy next to the
-/// decoder; more help little because the decoder feeds them.
-fn detector_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 2))
-}
+/// Longest stretch of video between two scans of a whole frame. In between, a thread
+/// looks only around the faces it found last, which costs a fraction of a full scan; a
+/// face that walks in is found by the next full scan, and a shot change forces one.
+const FULL_SCAN_SECONDS: f64 = 1.0;
 
-/// Detects the faces in the frames one thread is given, each with its index and the
-/// signature the scene-change score is computed from once the frames are back in order.
+/// Detects the faces in `frames`, in order, each returned with the signature its
+/// scene-change score is computed from once all parts are together.
 fn detect_all(
     model: Model,
     settings: &ReframeSettings,
     scale: f64,
-    mut frames: tokio::sync::mpsc::Receiver<(usize, GrayFrame)>,
-) -> Vec<(usize, (Sample, Signature))> {
+    mut frames: tokio::sync::mpsc::Receiver<GrayFrame>,
+) -> Vec<(Sample, Signature)> {
     let mut detector = rustface::create_detector_with_model(model);
     configure(detector.as_mut(), settings);
-    let mut found = Vec::new();
-    while let Some((index, frame)) = frames.blocking_recv() {
-        let sample = Sample {
-            time: frame.time,
-            faces: detect_faces(detector.as_mut(), &frame, scale),
-            scene_change: 0.0,
-            sharpness: laplacian_variance(&frame),
+    let mut samples = Vec::new();
+    let mut last_full_scan = f64::NEG_INFINITY;
+    // The faces of the frame before, in frame pixels, and its signature.
+    let mut last: Option<(Vec<Face>, Signature)> = None;
+    while let Some(frame) = frames.blocking_recv() {
+        let signature = Signature::of(&frame);
+        let scene_change = last.as_ref().map_or(0.0, |(_, s)| s.distance(&signature));
+        let window = match &last {
+            Some((faces, _))
+                if frame.time - last_full_scan < FULL_SCAN_SECONDS
+                    && scene_change < settings.scene_cut_threshold =>
+            {
+                search_window(faces, frame.width, frame.height)
+            }
+            _ => None,
         };
-        found.push((index, (sample, Signature::of(&frame))));
+        let mut faces = window.map_or_else(Vec::new, |w| detect_in(detector.as_mut(), &frame, w));
+        if faces.is_empty() {
+            // Time for a full scan, a new shot, nobody to follow, or the face left the
+            // window: look everywhere.
+            last_full_scan = frame.time;
+            faces = detect_faces(detector.as_mut(), &frame);
+        }
+        samples.push((
+            Sample {
+                time: frame.time,
+                faces: faces.iter().map(|f| f.scaled(scale)).collect(),
+                scene_change,
+                sharpness: laplacian_variance(&frame),
+            },
+            signature.clone(),
+        ));
+        last = Some((faces, signature));
     }
-    found
+    samples
 }
 
-/// Faces in `frame`, scaled by `scale` into source pixels, best first.
-pub(crate) fn detect_faces(
-    detector: &mut dyn Detector,
-    frame: &GrayFrame,
-    scale: f64,
-) -> Vec<Face> {
+/// How many parts a clip of `duration` seconds is decoded in at once: one per core, up
+/// to two, and one for a clip too short to be worth a second ffmpeg.
+fn decode_parts(duration: f64) -> usize {
+    if duration < 10.0 {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 2))
+}
+
+/// A part of a frame: left, top, width, height in pixels.
+type Window = (u32, u32, u32, u32);
+
+/// Where to look for `faces` again in the next frame of a `width` × `height` picture:
+/// every face with its own size again around it on each side, together. `None` (scan the
+/// whole frame) when there is no face to follow or the window would cover most of it.
+fn search_window(faces: &[Face], width: u32, height: u32) -> Option<Window> {
+    let (w, h) = (f64::from(width), f64::from(height));
+    let mut boxes = faces.iter().map(|f| {
+        let margin = f.width.max(f.height);
+        (
+            (f.x - margin).max(0.0),
+            (f.y - margin).max(0.0),
+            (f.x + f.width + margin).min(w),
+            (f.y + f.height + margin).min(h),
+        )
+    });
+    let first = boxes.next()?;
+    let (x0, y0, x1, y1) = boxes.fold(first, |a, b| {
+        (a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3))
+    });
+    if (x1 - x0) * (y1 - y0) > 0.6 * w * h {
+        return None;
+    }
+    let (left, top) = (x0.floor() as u32, y0.floor() as u32);
+    let (right, bottom) = (
+        (x1.ceil() as u32).min(width),
+        (y1.ceil() as u32).min(height),
+    );
+    (right > left && bottom > top).then(|| (left, top, right - left, bottom - top))
+}
+
+/// Faces inside `window` of `frame`, in the frame's pixels, best first.
+fn detect_in(detector: &mut dyn Detector, frame: &GrayFrame, window: Window) -> Vec<Face> {
+    let (left, top, width, height) = window;
+    let stride = frame.width as usize;
+    let mut pixels = Vec::with_capacity(width as usize * height as usize);
+    for row in top as usize..(top + height) as usize {
+        let start = row * stride + left as usize;
+        pixels.extend_from_slice(&frame.pixels[start..start + width as usize]);
+    }
+    let part = GrayFrame {
+        time: frame.time,
+        width,
+        height,
+        pixels,
+    };
+    detect_faces(detector, &part)
+        .into_iter()
+        .map(|f| Face {
+            x: f.x + f64::from(left),
+            y: f.y + f64::from(top),
+            ..f
+        })
+        .collect()
+}
+
+/// Faces in `frame`, in its pixels, best first.
+pub(crate) fn detect_faces(detector: &mut dyn Detector, frame: &GrayFrame) -> Vec<Face> {
     if frame.width < 20 || frame.height < 20 {
         return Vec::new();
     }
@@ -222,10 +338,10 @@ pub(crate) fn detect_faces(
         .map(|f| {
             let b = f.bbox();
             Face {
-                x: f64::from(b.x()) * scale,
-                y: f64::from(b.y()) * scale,
-                width: f64::from(b.width()) * scale,
-                height: f64::from(b.height()) * scale,
+                x: f64::from(b.x()),
+                y: f64::from(b.y()),
+                width: f64::from(b.width()),
+                height: f64::from(b.height()),
                 score: f.score(),
             }
         })
@@ -359,6 +475,35 @@ mod tests {
         let gradient = frame(|x, _| (x * 4) as u8);
         assert_eq!(laplacian_variance(&flat), 0.0);
         assert!(laplacian_variance(&checker) > laplacian_variance(&gradient));
+    }
+
+    #[test]
+    fn search_windows_surround_the_faces_found_last() {
+        let face = Face {
+            x: 100.0,
+            y: 50.0,
+            width: 40.0,
+            height: 50.0,
+            score: 3.0,
+        };
+        assert_eq!(search_window(&[], 480, 270), None);
+        // Its own size again on each side, clamped to the picture.
+        assert_eq!(search_window(&[face], 480, 270), Some((50, 0, 140, 150)));
+        // Two faces: one window holding both.
+        let other = Face { x: 200.0, ..face };
+        assert_eq!(
+            search_window(&[face, other], 480, 270),
+            Some((50, 0, 240, 150))
+        );
+        // A face filling most of the frame: scan it all.
+        let big = Face {
+            x: 100.0,
+            y: 20.0,
+            width: 200.0,
+            height: 220.0,
+            score: 3.0,
+        };
+        assert_eq!(search_window(&[big], 480, 270), None);
     }
 
     #[test]
