@@ -306,26 +306,59 @@ pub(crate) fn smooth(
             y: cur.1,
         }];
         let mut moving = (false, false);
+        let (dead_x, dead_y) = (settings.dead_zone * cw, settings.dead_zone * ch);
         for i in start + 1..end {
             let dt = times[i] - times[i - 1];
             if let Some(t) = targets[i] {
-                let goal = place(t);
+                let now = place(t);
+                // Lead room: a subject on the move is framed ahead of where it is, by up
+                // to the dead zone, so it crosses the whole zone before the camera has to
+                // move again. A steady subject has no lead and is centred.
+                let later = (i..end)
+                    .take_while(|&j| times[j] - times[i] <= LEAD_SECONDS)
+                    .filter_map(|j| targets[j])
+                    .last()
+                    .unwrap_or(t);
+                let lead = (
+                    (later.0 - t.0).clamp(-dead_x, dead_x),
+                    (later.1 - t.1).clamp(-dead_y, dead_y),
+                );
+                // How fast the subject moves now, from the sample before.
+                let velocity = match targets[i - 1] {
+                    Some(p) if dt > 0.0 => ((t.0 - p.0) / dt, (t.1 - p.1) / dt),
+                    _ => (0.0, 0.0),
+                };
+                let dest = place((t.0 + lead.0, t.1 + lead.1));
                 let step = settings.max_pan_speed * cw * dt;
                 cur.0 = follow(
                     cur.0,
-                    goal.0,
+                    Aim {
+                        now: now.0,
+                        dest: dest.0,
+                        velocity: velocity.0,
+                    },
                     &mut moving.0,
-                    settings.dead_zone * cw,
-                    step,
-                    0.02 * cw,
+                    Limits {
+                        dead: dead_x,
+                        step,
+                        settle: 0.02 * cw,
+                        dt,
+                    },
                 );
                 cur.1 = follow(
                     cur.1,
-                    goal.1,
+                    Aim {
+                        now: now.1,
+                        dest: dest.1,
+                        velocity: velocity.1,
+                    },
                     &mut moving.1,
-                    settings.dead_zone * ch,
-                    step,
-                    0.02 * ch,
+                    Limits {
+                        dead: dead_y,
+                        step,
+                        settle: 0.02 * ch,
+                        dt,
+                    },
                 );
             }
             keys.push(CropKey {
@@ -347,18 +380,47 @@ pub(crate) fn smooth(
     }
 }
 
-/// One axis of the camera: starts moving once the goal leaves the dead zone, moves at most
-/// `step`, and settles once within `settle` of the goal.
-fn follow(cur: f64, goal: f64, moving: &mut bool, dead: f64, step: f64, settle: f64) -> f64 {
-    let err = goal - cur;
-    if !*moving && err.abs() > dead {
+/// How far ahead the camera looks to give a moving subject lead room.
+const LEAD_SECONDS: f64 = 1.0;
+
+/// Time constant of a pan: each second the camera covers this share of the distance left,
+/// so pans ease out and spread over about a second instead of a fast whip, and a subject
+/// on the move is followed steadily rather than in bursts. Slow pans are also far cheaper
+/// to encode: less motion per frame.
+const PAN_SECONDS: f64 = 0.6;
+
+/// Where one axis of the camera should go: `now` centres the subject where it is, `dest`
+/// with lead room; `velocity` is the subject's speed along the axis, in pixels/second
+/// (the camera keeps following while the subject moves).
+struct Aim {
+    now: f64,
+    dest: f64,
+    velocity: f64,
+}
+
+/// The dead zone, the largest move per sample, the distance at which a pan has arrived,
+/// and the seconds since the previous sample.
+struct Limits {
+    dead: f64,
+    step: f64,
+    settle: f64,
+    dt: f64,
+}
+
+/// One axis of the camera: starts moving once the subject leaves the dead zone, then
+/// closes the distance to `aim.dest` gently, never more than `limits.step` at a time; it
+/// stops once it has arrived and the subject stands still.
+fn follow(cur: f64, aim: Aim, moving: &mut bool, limits: Limits) -> f64 {
+    if !*moving && (aim.now - cur).abs() > limits.dead {
         *moving = true;
     }
     if !*moving {
         return cur;
     }
-    let next = cur + err.clamp(-step, step);
-    if (goal - next).abs() <= settle {
+    let want = (aim.dest - cur) * (limits.dt / PAN_SECONDS).min(1.0);
+    let next = cur + want.clamp(-limits.step, limits.step);
+    let still = aim.velocity.abs() * limits.dt <= limits.settle;
+    if (aim.dest - next).abs() <= limits.settle && still {
         *moving = false;
     }
     next

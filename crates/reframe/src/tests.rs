@@ -249,3 +249,30 @@ fn thumbnail_prefers_a_sharp_sample_with_a_face() {
     assert_eq!(thumbnail_time(&none), Some(2.0 / 3.0));
     assert_eq!(thumbnail_time(&analysis(vec![], None)), None);
 }
+
+#[test]
+fn a_moving_subject_is_followed_steadily_with_lead_room() {
+    let s = ReframeSettings::default();
+    let times: Vec<f64> = (0..60).map(|i| f64::from(i) / 3.0).collect();
+    let face_at = |t: f64| 960.0 + 600.0 * (2.0 * std::f64::consts::PI * t / 10.0).sin();
+    let targets: Vec<_> = times.iter().map(|&t| Some((face_at(t), 540.0))).collect();
+    let path = smooth(&times, &targets, &[], (1920, 1080), (606, 1080), &s);
+    let mut fastest_face: f64 = 0.0;
+    let mut fastest_camera: f64 = 0.0;
+    for pair in times.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        fastest_face = fastest_face.max((face_at(b) - face_at(a)).abs());
+        fastest_camera = fastest_camera.max((path.at(b).0 - path.at(a).0).abs());
+        // The face stays near the middle: within the dead zone and a little lag.
+        let off = face_at(b) - (path.at(b).0 + 303.0);
+        assert!(
+            off.abs() <= 0.15 * 606.0,
+            "t={b}: face {off:.0} px off centre"
+        );
+    }
+    // No whip pans: the camera never moves faster than the face it follows.
+    assert!(
+        fastest_camera <= fastest_face * 1.05,
+        "camera {fastest_camera:.0} px per sample, face {fastest_face:.0}"
+    );
+}
