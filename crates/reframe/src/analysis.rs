@@ -98,6 +98,7 @@ pub async fn analyse(
     settings.validate()?;
     let model = model()?;
     let fps = settings.sample_fps;
+    let (source_width, source_height) = video.display_size();
 
     // Decoding is most of the cost and one decoder uses one core: a longer clip is cut in
     // parts on the sample grid, each decoded by its own ffmpeg and searched by its own
@@ -106,7 +107,6 @@ pub async fn analyse(
     // for each face where it was a moment ago.
     let parts = decode_parts(duration);
     let part_length = (duration / parts as f64 * fps).ceil() / fps;
-    let mut size = None;
     let mut pumps = tokio::task::JoinSet::new();
     let mut results = Vec::with_capacity(parts);
     for k in 0..parts {
@@ -125,9 +125,7 @@ pub async fn analyse(
             ctx,
         )
         .await?;
-        let (source_width, _) = sampler.source_size();
         let scale = f64::from(source_width) / f64::from(sampler.frame_size().0);
-        size.get_or_insert(sampler.source_size());
 
         let (frames_tx, frames_rx) = tokio::sync::mpsc::channel::<GrayFrame>(4);
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
@@ -161,16 +159,19 @@ pub async fn analyse(
     let mut samples = Vec::with_capacity(frames);
     let mut previous: Option<Signature> = None;
     for done_rx in results {
-        let part = done_rx
+        let mut part = done_rx
             .await
             .map_err(|_| ReframeError::Detector("a detector thread panicked".into()))?;
-        for (mut sample, signature) in part {
-            sample.scene_change = previous.as_ref().map_or(0.0, |p| p.distance(&signature));
-            previous = Some(signature);
-            samples.push(sample);
+        // Each thread scored its own frames; the first of a part is scored against the
+        // last frame of the part before.
+        if let (Some(first), Some((start, _)), Some(before)) =
+            (part.samples.first_mut(), &part.ends, &previous)
+        {
+            first.scene_change = before.distance(start);
         }
+        previous = part.ends.map(|(_, end)| end).or(previous);
+        samples.append(&mut part.samples);
     }
-    let (source_width, source_height) = size.unwrap_or_else(|| video.display_size());
     tracing::debug!(frames, "face analysis finished");
     Ok(FaceAnalysis {
         source_width,
@@ -213,17 +214,26 @@ fn model() -> Result<&'static Model, ReframeError> {
 /// face that walks in is found by the next full scan, and a shot change forces one.
 const FULL_SCAN_SECONDS: f64 = 1.0;
 
-/// Detects the faces in `frames`, in order, each returned with the signature its
-/// scene-change score is computed from once all parts are together.
+/// What one detector thread found in its part of the clip.
+struct PartFaces {
+    /// The part's samples, in order, each scored against the one before it in the part.
+    samples: Vec<Sample>,
+    /// Signatures of the part's first and last frames, to score where parts meet.
+    ends: Option<(Signature, Signature)>,
+}
+
+/// Detects the faces in `frames`, in order, and scores each frame's difference from the
+/// one before (`scene_change`).
 fn detect_all(
     model: Model,
     settings: &ReframeSettings,
     scale: f64,
     mut frames: tokio::sync::mpsc::Receiver<GrayFrame>,
-) -> Vec<(Sample, Signature)> {
+) -> PartFaces {
     let mut detector = rustface::create_detector_with_model(model);
     configure(detector.as_mut(), settings);
     let mut samples = Vec::new();
+    let mut first_signature = None;
     let mut last_full_scan = f64::NEG_INFINITY;
     // The faces of the frame before, in frame pixels, and its signature.
     let mut last: Option<(Vec<Face>, Signature)> = None;
@@ -246,18 +256,19 @@ fn detect_all(
             last_full_scan = frame.time;
             faces = detect_faces(detector.as_mut(), &frame);
         }
-        samples.push((
-            Sample {
-                time: frame.time,
-                faces: faces.iter().map(|f| f.scaled(scale)).collect(),
-                scene_change,
-                sharpness: laplacian_variance(&frame),
-            },
-            signature.clone(),
-        ));
+        samples.push(Sample {
+            time: frame.time,
+            faces: faces.iter().map(|f| f.scaled(scale)).collect(),
+            scene_change,
+            sharpness: laplacian_variance(&frame),
+        });
+        first_signature.get_or_insert_with(|| signature.clone());
         last = Some((faces, signature));
     }
-    samples
+    PartFaces {
+        samples,
+        ends: first_signature.zip(last.map(|(_, signature)| signature)),
+    }
 }
 
 /// How many parts a clip of `duration` seconds is decoded in at once: one per core, up

@@ -323,9 +323,9 @@ pub(crate) fn smooth(
                     (later.0 - t.0).clamp(-dead_x, dead_x),
                     (later.1 - t.1).clamp(-dead_y, dead_y),
                 );
-                // How fast the subject moves now, from the sample before.
-                let velocity = match targets[i - 1] {
-                    Some(p) if dt > 0.0 => ((t.0 - p.0) / dt, (t.1 - p.1) / dt),
+                // How far the subject moved since the sample before.
+                let moved = match targets[i - 1] {
+                    Some(p) if dt > 0.0 => (t.0 - p.0, t.1 - p.1),
                     _ => (0.0, 0.0),
                 };
                 let dest = place((t.0 + lead.0, t.1 + lead.1));
@@ -335,7 +335,7 @@ pub(crate) fn smooth(
                     Aim {
                         now: now.0,
                         dest: dest.0,
-                        velocity: velocity.0,
+                        moved: moved.0,
                     },
                     &mut moving.0,
                     Limits {
@@ -350,7 +350,7 @@ pub(crate) fn smooth(
                     Aim {
                         now: now.1,
                         dest: dest.1,
-                        velocity: velocity.1,
+                        moved: moved.1,
                     },
                     &mut moving.1,
                     Limits {
@@ -383,19 +383,19 @@ pub(crate) fn smooth(
 /// How far ahead the camera looks to give a moving subject lead room.
 const LEAD_SECONDS: f64 = 1.0;
 
-/// Time constant of a pan: each second the camera covers this share of the distance left,
-/// so pans ease out and spread over about a second instead of a fast whip, and a subject
-/// on the move is followed steadily rather than in bursts. Slow pans are also far cheaper
+/// Time constant of a pan, in seconds: each sample the camera covers `dt / PAN_SECONDS` of
+/// the distance left, so pans ease out and spread over about a second instead of a fast
+/// whip, and a subject on the move is followed steadily rather than in bursts. Slow pans are also far cheaper
 /// to encode: less motion per frame.
 const PAN_SECONDS: f64 = 0.6;
 
 /// Where one axis of the camera should go: `now` centres the subject where it is, `dest`
-/// with lead room; `velocity` is the subject's speed along the axis, in pixels/second
-/// (the camera keeps following while the subject moves).
+/// with lead room; `moved` is how far the subject moved along the axis since the sample
+/// before (the camera keeps following while the subject moves).
 struct Aim {
     now: f64,
     dest: f64,
-    velocity: f64,
+    moved: f64,
 }
 
 /// The dead zone, the largest move per sample, the distance at which a pan has arrived,
@@ -419,7 +419,7 @@ fn follow(cur: f64, aim: Aim, moving: &mut bool, limits: Limits) -> f64 {
     }
     let want = (aim.dest - cur) * (limits.dt / PAN_SECONDS).min(1.0);
     let next = cur + want.clamp(-limits.step, limits.step);
-    let still = aim.velocity.abs() * limits.dt <= limits.settle;
+    let still = aim.moved.abs() <= limits.settle;
     if (aim.dest - next).abs() <= limits.settle && still {
         *moving = false;
     }
