@@ -21,7 +21,7 @@ use clipforge_highlights::Moments;
 use clipforge_media::render::{render_frame, FrameKind};
 use clipforge_media::{probe, MediaInfo, RunContext};
 use clipforge_pipeline::{
-    fingerprint, listen, render_clip, ClipJob, LogoSettings, MusicSettings, RenderSettings,
+    fingerprint, listen, render_clips, ClipJob, LogoSettings, MusicSettings, RenderSettings,
     StageKey,
 };
 
@@ -274,42 +274,34 @@ pub async fn run(args: ClipArgs, config: &Config) -> anyhow::Result<()> {
         };
 
     // Clips.
-    let total: f64 = suggestions.iter().map(|s| s.duration).sum();
+    let names: Vec<(String, String)> = (1..=suggestions.len())
+        .map(|n| (format!("clip-{n:02}.mp4"), format!("clip-{n:02}.jpg")))
+        .collect();
+    let paths: Vec<(PathBuf, PathBuf)> = names
+        .iter()
+        .map(|(file, thumb)| (dir.join(file), dir.join(thumb)))
+        .collect();
+    let jobs: Vec<ClipJob> = suggestions
+        .iter()
+        .zip(&paths)
+        .map(|(s, (file, thumb))| ClipJob {
+            input,
+            fingerprint: &fp,
+            info: &info,
+            transcript: Some(&transcript),
+            start: s.start,
+            end: s.end,
+            title: Some(&s.hook),
+            settings: &settings,
+            output: file,
+            thumbnail: Some(thumb),
+            cache: &cache,
+        })
+        .collect();
     let progress = TerminalProgress::new();
-    let ctx = RunContext::default();
     let mut entries = Vec::new();
-    let mut done = 0.0;
-    for (i, s) in suggestions.iter().enumerate() {
-        let n = i + 1;
-        let file = format!("clip-{n:02}.mp4");
-        let thumb = format!("clip-{n:02}.jpg");
-        progress.stage(&format!("clip {n}/{}", suggestions.len()));
-        let offset = done;
-        let stage_progress = Offset {
-            inner: &progress,
-            offset,
-            total,
-        };
-        let rendered = render_clip(
-            &ClipJob {
-                input,
-                fingerprint: &fp,
-                info: &info,
-                transcript: Some(&transcript),
-                start: s.start,
-                end: s.end,
-                title: Some(&s.hook),
-                settings: &settings,
-                output: &dir.join(&file),
-                thumbnail: Some(&dir.join(&thumb)),
-                cache: &cache,
-            },
-            &ctx,
-            &stage_progress,
-        )
-        .await
-        .with_context(|| format!("rendering clip {n} ({:.1}–{:.1} s)", s.start, s.end))?;
-        done += s.duration;
+    render_clips(&jobs, &RunContext::default(), &progress, |i, rendered| {
+        let (s, (file, thumb)) = (&suggestions[i], &names[i]);
         print(format!(
             "{file}: {:.1}–{:.1} s, score {:.0}, {}{}",
             s.start,
@@ -319,13 +311,23 @@ pub async fn run(args: ClipArgs, config: &Config) -> anyhow::Result<()> {
             if rendered.reused { " (reused)" } else { "" }
         ));
         entries.push(ClipEntry {
-            index: n,
-            file,
-            thumbnail: Some(thumb),
+            index: i + 1,
+            file: file.clone(),
+            thumbnail: Some(thumb.clone()),
             suggestion: s,
             framing: rendered.framing,
         });
-    }
+    })
+    .await
+    .map_err(|(i, e)| {
+        let s = &suggestions[i];
+        anyhow::Error::new(e).context(format!(
+            "rendering clip {} ({:.1}–{:.1} s)",
+            i + 1,
+            s.start,
+            s.end
+        ))
+    })?;
     progress.finish();
     let report = ClipsFile {
         input: input.display().to_string(),
@@ -342,22 +344,6 @@ pub async fn run(args: ClipArgs, config: &Config) -> anyhow::Result<()> {
         dir.display()
     ));
     Ok(())
-}
-
-/// Reports a clip's progress as part of the whole render stage.
-struct Offset<'a> {
-    inner: &'a TerminalProgress,
-    offset: f64,
-    total: f64,
-}
-
-impl Progress for Offset<'_> {
-    fn stage(&self, name: &str) {
-        self.inner.stage(name);
-    }
-    fn update(&self, done: f64, _total: f64) {
-        self.inner.update(self.offset + done, self.total);
-    }
 }
 
 fn default_dir(input: &Path) -> PathBuf {
@@ -396,22 +382,24 @@ fn read_cached<T: serde::de::DeserializeOwned>(
 pub struct RenderArgs {
     /// The source video.
     input: PathBuf,
-    /// Start of the clip in seconds.
-    #[arg(long, value_name = "S")]
-    start: f64,
-    /// End of the clip in seconds.
-    #[arg(long, value_name = "S")]
-    end: f64,
+    /// Start of the clip in seconds. Give --start and --end once per clip to render
+    /// several clips of one source in one run.
+    #[arg(long, value_name = "S", required = true)]
+    start: Vec<f64>,
+    /// End of the clip in seconds (one per --start).
+    #[arg(long, value_name = "S", required = true)]
+    end: Vec<f64>,
     /// Output file (default: INPUT's name + the range, .mp4; .png/.jpg with
-    /// --preview-frame).
-    #[arg(short, long, value_name = "FILE")]
+    /// --preview-frame); with several clips, or when it is a folder, the folder the clips
+    /// go in, each named as the default.
+    #[arg(short, long, value_name = "PATH")]
     output: Option<PathBuf>,
     /// Transcript JSON of the input for captions (default: transcribe the clip's range).
     #[arg(long, value_name = "FILE")]
     transcript: Option<PathBuf>,
-    /// Intro title text.
+    /// Intro title text (once for every clip, or once per clip in order).
     #[arg(long, value_name = "TEXT")]
-    title: Option<String>,
+    title: Vec<String>,
     /// Render only the frame at T seconds into the clip, through the clip's own filter
     /// graph (what the export shows at T).
     #[arg(long, value_name = "T")]
@@ -423,11 +411,14 @@ pub struct RenderArgs {
 }
 
 pub async fn render(args: RenderArgs, config: &Config) -> anyhow::Result<()> {
+    let ranges = clip_ranges(&args)?;
     let settings = args.look.settings()?;
     let input = &args.input;
     let info: MediaInfo = probe(input).await?;
     let fp = fingerprint(input)?;
-    let transcript = if settings.template.is_none() {
+    // One transcript for all clips from --transcript, or each clip's range transcribed.
+    let mut per_clip = Vec::new();
+    let shared = if settings.template.is_none() {
         None
     } else if let Some(path) = &args.transcript {
         let text = std::fs::read_to_string(path)
@@ -438,9 +429,12 @@ pub async fn render(args: RenderArgs, config: &Config) -> anyhow::Result<()> {
                 path.display()
             )
         })?)
-    } else if info.has_audio() {
-        Some(transcribe_range(input, args.start, args.end, &args.asr, config).await?)
     } else {
+        if info.has_audio() {
+            for &(start, end) in &ranges {
+                per_clip.push(transcribe_range(input, start, end, &args.asr, config).await?);
+            }
+        }
         None
     };
     let stem = input
@@ -448,39 +442,93 @@ pub async fn render(args: RenderArgs, config: &Config) -> anyhow::Result<()> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "clip".into());
     let cache = std::env::temp_dir().join(format!("clipforge-render-{}", fp.0));
-    let output = args.output.clone().unwrap_or_else(|| {
-        let range = format!("{stem}-{:.1}-{:.1}", args.start, args.end);
-        PathBuf::from(match args.preview_frame {
+    let default_name = |(start, end): (f64, f64)| {
+        let range = format!("{stem}-{start:.1}-{end:.1}");
+        match args.preview_frame {
             Some(t) => format!("{range}-at-{t:.2}.png"),
             None => format!("{range}.mp4"),
-        })
-    });
-    let job = ClipJob {
-        input,
-        fingerprint: &fp,
-        info: &info,
-        transcript: transcript.as_ref(),
-        start: args.start,
-        end: args.end,
-        title: args.title.as_deref(),
-        settings: &settings,
-        output: &output,
-        thumbnail: None,
-        cache: &cache,
+        }
     };
+    let outputs: Vec<PathBuf> = match (&args.output, ranges.as_slice()) {
+        (Some(file), [_]) if !file.is_dir() => vec![file.clone()],
+        (Some(dir), _) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            ranges.iter().map(|&r| dir.join(default_name(r))).collect()
+        }
+        (None, _) => ranges
+            .iter()
+            .map(|&r| PathBuf::from(default_name(r)))
+            .collect(),
+    };
+    let jobs: Vec<ClipJob> = ranges
+        .iter()
+        .zip(&outputs)
+        .enumerate()
+        .map(|(i, (&(start, end), output))| ClipJob {
+            input,
+            fingerprint: &fp,
+            info: &info,
+            transcript: shared.as_ref().or(per_clip.get(i)),
+            start,
+            end,
+            title: args.title.get(i).or(args.title.first()).map(String::as_str),
+            settings: &settings,
+            output,
+            thumbnail: None,
+            cache: &cache,
+        })
+        .collect();
     let ctx = RunContext::default();
-    if let Some(t) = args.preview_frame {
-        let spec = clipforge_pipeline::preview_spec(&job, &ctx).await?;
-        render_frame(&spec, t, FrameKind::Preview, &output, &ctx).await?;
-        eprintln!("{}", output.display());
+    if let (Some(t), [job]) = (args.preview_frame, jobs.as_slice()) {
+        let spec = clipforge_pipeline::preview_spec(job, &ctx).await?;
+        render_frame(&spec, t, FrameKind::Preview, job.output, &ctx).await?;
+        eprintln!("{}", job.output.display());
         return Ok(());
     }
     let progress = TerminalProgress::new();
     progress.stage("rendering");
-    let rendered = render_clip(&job, &ctx, &progress).await?;
+    render_clips(&jobs, &ctx, &progress, |_, rendered| {
+        progress.println(&format!(
+            "{} ({})",
+            rendered.output.display(),
+            rendered.framing
+        ));
+    })
+    .await
+    .map_err(|(i, e)| {
+        let (start, end) = ranges[i];
+        anyhow::Error::new(e).context(format!("rendering {start:.1}–{end:.1} s"))
+    })?;
     progress.finish();
-    eprintln!("{} ({})", output.display(), rendered.framing);
     Ok(())
+}
+
+/// The clip ranges `--start`/`--end` name, checked against each other and the titles.
+fn clip_ranges(args: &RenderArgs) -> anyhow::Result<Vec<(f64, f64)>> {
+    if args.start.len() != args.end.len() {
+        bail!(
+            "{} --start but {} --end: give one of each per clip",
+            args.start.len(),
+            args.end.len()
+        );
+    }
+    let clips = args.start.len();
+    if args.title.len() > 1 && args.title.len() != clips {
+        bail!(
+            "{} titles for {clips} clips: give one --title for all, or one per clip",
+            args.title.len()
+        );
+    }
+    if clips > 1 && args.preview_frame.is_some() {
+        bail!("--preview-frame renders a frame of one clip: give one --start and --end");
+    }
+    Ok(args
+        .start
+        .iter()
+        .copied()
+        .zip(args.end.iter().copied())
+        .collect())
 }
 
 /// Transcribes only the clip's range (a few seconds of audio rather than the whole

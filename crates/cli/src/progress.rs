@@ -28,6 +28,14 @@ impl TerminalProgress {
         Self { bar: Some(bar) }
     }
 
+    /// Prints a line on stderr, above the bar when there is one.
+    pub fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
     /// Removes the bar.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {

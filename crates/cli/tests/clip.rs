@@ -207,6 +207,87 @@ async fn one_clip_and_one_preview_frame_by_hand() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn several_clips_by_hand_in_one_run() {
+    let video = fixture("talk-3m.mp4");
+    let dir = tempfile::tempdir().unwrap();
+    let model = model_dir();
+    let out = dir.path().join("clips");
+    let run = clipforge(
+        &[
+            "render",
+            video.to_str().unwrap(),
+            "--start",
+            "12.5",
+            "--end",
+            "20",
+            "--start",
+            "40",
+            "--end",
+            "46",
+            "--title",
+            "First",
+            "--title",
+            "Second",
+            "--quality",
+            "draft",
+            "--model",
+            model.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert!(run.ok, "{}", run.stderr);
+    for (name, length) in [
+        ("talk-3m-12.5-20.0.mp4", 7.5),
+        ("talk-3m-40.0-46.0.mp4", 6.0),
+    ] {
+        let (v, a, w, h) = streams(&out.join(name)).await;
+        assert_eq!((w, h), (540, 960), "{name}");
+        assert!((v - length).abs() <= 1.0 / 30.0 + 1e-6, "{name}: {v}");
+        assert!((a - v).abs() <= 1.0 / 30.0 + 1e-6, "{name}: {a} vs {v}");
+        assert!(run.stderr.contains(name), "{}", run.stderr);
+    }
+
+    let v = video.to_str().unwrap();
+    for (args, expected) in [
+        (
+            vec!["--start", "1", "--start", "5", "--end", "4"],
+            "2 --start but 1 --end",
+        ),
+        (
+            vec![
+                "--start", "1", "--end", "4", "--start", "5", "--end", "9", "--title", "a",
+                "--title", "b", "--title", "c",
+            ],
+            "3 titles for 2 clips",
+        ),
+        (
+            vec![
+                "--start",
+                "1",
+                "--end",
+                "4",
+                "--start",
+                "5",
+                "--end",
+                "9",
+                "--preview-frame",
+                "1",
+            ],
+            "--preview-frame renders a frame of one clip",
+        ),
+    ] {
+        let mut all = vec!["render", v, "--no-captions"];
+        all.extend(args);
+        let run = clipforge(&all, &[]).await;
+        assert!(!run.ok);
+        assert!(run.stderr.contains(expected), "{}", run.stderr);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn wrong_inputs_and_settings_get_clear_errors() {
     let video = fixture("talk-3m.mp4");
     let v = video.to_str().unwrap();

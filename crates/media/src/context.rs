@@ -33,6 +33,15 @@ impl RunContext {
     pub fn new(runner: Runner, cancel: CancellationToken) -> Self {
         Self { runner, cancel }
     }
+
+    /// A context for work done ahead of need beside this one's: processes at the lowest
+    /// priority (see [`Runner::background`]), stopped by the same token.
+    pub fn background(&self) -> Self {
+        Self {
+            runner: self.runner.background(),
+            cancel: self.cancel.clone(),
+        }
+    }
 }
 
 /// A local path as an ffmpeg input/output argument.

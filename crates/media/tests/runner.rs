@@ -165,9 +165,9 @@ async fn dropping_a_running_process_kills_it_and_frees_its_permit() {
     );
 }
 
-#[tokio::test]
-async fn missing_program_is_tool_missing() {
-    let err = Runner::new(1)
+/// Starting a program that is not installed on `runner` fails as a missing tool.
+async fn assert_missing_tool_is_named(runner: &Runner) {
+    let err = runner
         .command("clipforge-no-such-tool")
         .run()
         .await
@@ -177,6 +177,75 @@ async fn missing_program_is_tool_missing() {
         "{err}"
     );
     common::assert_one_line(&err);
+}
+
+#[tokio::test]
+async fn missing_program_is_tool_missing() {
+    assert_missing_tool_is_named(&Runner::new(1)).await;
+}
+
+/// The niceness `sh` reports for itself and for a process it forks, started by `runner`.
+async fn niceness_of_children(runner: &Runner) -> Vec<i32> {
+    let out = runner
+        .command("sh")
+        .args(["-c", "nice; sh -c nice"])
+        .run()
+        .await
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_work_runs_at_the_lowest_priority_and_foreground_work_does_not() {
+    let foreground = Runner::new(2);
+    let normal = niceness_of_children(&foreground).await;
+    assert_eq!(normal.len(), 2, "{normal:?}");
+    assert!(normal[0] < 19, "{normal:?}");
+    let background = foreground.background();
+    assert!(background.is_background() && !foreground.is_background());
+    assert_eq!(niceness_of_children(&background).await, vec![19, 19]);
+    // Lowering a child must not lower the caller: foreground work after it is unchanged.
+    assert_eq!(niceness_of_children(&foreground).await, normal);
+
+    // A thread doing background work in-process takes the same priority; others keep theirs.
+    let thread_nice = |runner: Runner| {
+        std::thread::spawn(move || {
+            runner.adopt_priority();
+            let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+            // Field 19 (nice), counted after the parenthesised command name.
+            let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+            after_name
+                .split(' ')
+                .nth(16)
+                .unwrap()
+                .parse::<i32>()
+                .unwrap()
+        })
+        .join()
+        .unwrap()
+    };
+    assert_eq!(thread_nice(background.clone()), 19);
+    assert_eq!(thread_nice(foreground.clone()), normal[0]);
+}
+
+#[tokio::test]
+async fn background_work_neither_waits_for_nor_blocks_foreground_permits() {
+    let foreground = Runner::new(1);
+    let background = foreground.background();
+    let held = foreground
+        .command("sleep")
+        .arg("30")
+        .spawn_reader()
+        .await
+        .unwrap();
+    let ran = tokio::time::timeout(Duration::from_secs(10), background.command("true").run()).await;
+    assert!(matches!(ran, Ok(Ok(_))), "{ran:?}");
+    drop(held);
+    assert_missing_tool_is_named(&background).await;
 }
 
 #[tokio::test]

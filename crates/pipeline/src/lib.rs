@@ -14,5 +14,5 @@ pub use cache::{fingerprint, Fingerprint, StageKey};
 pub use error::PipelineError;
 pub use jumpcut::{jumpcut, ExportFormat, JumpcutJob, JumpcutOutcome};
 pub use listen::listen;
-pub use render::{preview_spec, render_clip, ClipJob, RenderedClip};
+pub use render::{preview_spec, render_clip, render_clips, ClipJob, RenderedClip};
 pub use settings::{LogoSettings, MusicSettings, RenderSettings};

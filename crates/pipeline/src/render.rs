@@ -68,9 +68,95 @@ pub async fn render_clip(
     ctx: &RunContext,
     progress: &dyn Progress,
 ) -> Result<RenderedClip, PipelineError> {
-    let s = job.settings;
+    let ready = prepare(job, ctx).await?;
+    finish(job, ready, ctx, progress).await
+}
+
+/// Renders `jobs` in order, as [`render_clip`] would one by one, reporting seconds of all
+/// clips together through `progress` and each clip through `rendered` as it is done.
+///
+/// While a clip encodes, the next clip's faces are found and its prelude made in the
+/// background (lowest priority, so the encode does not slow down): an encode leaves part
+/// of a core idle, and that work would otherwise come before the next encode. An error
+/// names the clip it came from by index.
+pub async fn render_clips(
+    jobs: &[ClipJob<'_>],
+    ctx: &RunContext,
+    progress: &dyn Progress,
+    mut rendered: impl FnMut(usize, &RenderedClip),
+) -> Result<Vec<RenderedClip>, (usize, PipelineError)> {
+    let total: f64 = jobs.iter().map(|j| j.end - j.start).sum();
+    let ahead = ctx.background();
+    let mut done = Vec::with_capacity(jobs.len());
+    let mut prepared = None;
+    let mut offset = 0.0;
+    for (i, job) in jobs.iter().enumerate() {
+        let ready = match prepared.take() {
+            Some(ready) => ready,
+            None => prepare(job, ctx).await,
+        }
+        .map_err(|e| (i, e))?;
+        progress.stage(&format!("clip {}/{}", i + 1, jobs.len()));
+        let this = Within {
+            inner: progress,
+            offset,
+            total,
+        };
+        let next = async {
+            // Its failure belongs to the next clip: reported when that clip's turn comes.
+            match jobs.get(i + 1) {
+                Some(next) => Ok(Some(prepare(next, &ahead).await)),
+                None => Ok(None),
+            }
+        };
+        let (clip, next) = tokio::try_join!(
+            async { finish(job, ready, ctx, &this).await.map_err(|e| (i, e)) },
+            next
+        )?;
+        prepared = next;
+        offset += job.end - job.start;
+        rendered(i, &clip);
+        done.push(clip);
+    }
+    Ok(done)
+}
+
+/// Progress of one clip as part of a batch.
+struct Within<'a> {
+    inner: &'a dyn Progress,
+    offset: f64,
+    total: f64,
+}
+
+impl Progress for Within<'_> {
+    fn stage(&self, name: &str) {
+        self.inner.stage(name);
+    }
+
+    fn update(&self, done: f64, _total: f64) {
+        self.inner.update(self.offset + done, self.total);
+    }
+}
+
+/// A clip with everything its encode needs, or the identical clip already on disk.
+enum Ready {
+    Reused(RenderedClip),
+    ToEncode(Box<Prepared>),
+}
+
+/// What a clip's encode needs that does not depend on the encode before it.
+struct Prepared {
+    key: StageKey,
+    key_file: PathBuf,
+    unframed: RenderSpec,
+    faces: FaceAnalysis,
+    prelude: RenderPrelude,
+}
+
+/// What comes before a clip's encode: checking the job and the cache, finding the faces,
+/// measuring the loudness and drawing the title.
+async fn prepare(job: &ClipJob<'_>, ctx: &RunContext) -> Result<Ready, PipelineError> {
     let (video, words) = checked(job)?;
-    let duration = job.end - job.start;
     let key = StageKey::new(
         "clip",
         &ClipInputs {
@@ -79,7 +165,7 @@ pub async fn render_clip(
             start: job.start,
             end: job.end,
             title: job.title,
-            settings: s,
+            settings: job.settings,
             words: words
                 .iter()
                 .map(|w| (w.start, w.end, w.text.as_str()))
@@ -89,16 +175,13 @@ pub async fn render_clip(
     let key_file = job.cache.join(format!("{}.key", file_name(job.output)));
     let thumb_ok = job.thumbnail.is_none_or(Path::is_file);
     if key.matches(&key_file) && job.output.is_file() && thumb_ok {
-        progress.update(duration, duration);
-        return Ok(RenderedClip {
+        return Ok(Ready::Reused(RenderedClip {
             output: job.output.to_path_buf(),
             thumbnail: job.thumbnail.map(Path::to_path_buf),
             reused: true,
             framing: "cached",
-        });
+        }));
     }
-    // A half-written key must never vouch for a new file.
-    let _ = std::fs::remove_file(&key_file);
 
     // The loudness meter and the title drawing do not need the framing: they run while
     // the faces are being found.
@@ -106,6 +189,38 @@ pub async fn render_clip(
     let (faces, prelude) = tokio::try_join!(clip_faces(job, video, ctx), async {
         Ok(RenderPrelude::make(&unframed, job.output, ctx).await?)
     })?;
+    Ok(Ready::ToEncode(Box::new(Prepared {
+        key,
+        key_file,
+        unframed,
+        faces,
+        prelude,
+    })))
+}
+
+/// The encode and the thumbnail of a prepared clip.
+async fn finish(
+    job: &ClipJob<'_>,
+    ready: Ready,
+    ctx: &RunContext,
+    progress: &dyn Progress,
+) -> Result<RenderedClip, PipelineError> {
+    let duration = job.end - job.start;
+    let Prepared {
+        key,
+        key_file,
+        unframed,
+        faces,
+        prelude,
+    } = match ready {
+        Ready::Reused(clip) => {
+            progress.update(duration, duration);
+            return Ok(clip);
+        }
+        Ready::ToEncode(prepared) => *prepared,
+    };
+    // A half-written key must never vouch for a new file.
+    let _ = std::fs::remove_file(&key_file);
     let (spec, framing_name) = framed(job, unframed, &faces);
     render_after(&spec, prelude, job.output, ctx, |p| {
         progress.update(p.out_time, duration)

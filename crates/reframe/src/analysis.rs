@@ -133,7 +133,10 @@ pub async fn analyse(
             .name("face-detect".into())
             .spawn({
                 let (model, settings) = (model.clone(), settings.clone());
+                let runner = ctx.runner.clone();
                 move || {
+                    // Analysis done ahead in the background detects in the background too.
+                    runner.adopt_priority();
                     let _ = done_tx.send(detect_all(model, &settings, scale, frames_rx));
                 }
             })

@@ -40,11 +40,17 @@ pub const DEFAULT_STDERR_LINES: usize = 20;
 /// that inherited the pipe can keep it open indefinitely.
 const PIPE_GRACE: Duration = Duration::from_secs(2);
 
+/// Niceness of background work, the lowest priority there is: it gets a core only when
+/// the foreground leaves one idle.
+const BACKGROUND_NICE: i32 = 19;
+
 /// Limits how many external processes run at once and starts them.
 #[derive(Clone)]
 pub struct Runner {
     permits: Arc<Semaphore>,
     max: usize,
+    /// Niceness its processes (and threads that adopt it) run at; 0 for normal work.
+    nice: i32,
 }
 
 impl fmt::Debug for Runner {
@@ -52,6 +58,7 @@ impl fmt::Debug for Runner {
         f.debug_struct("Runner")
             .field("max", &self.max)
             .field("available", &self.permits.available_permits())
+            .field("nice", &self.nice)
             .finish()
     }
 }
@@ -63,6 +70,31 @@ impl Runner {
         Self {
             permits: Arc::new(Semaphore::new(max)),
             max,
+            nice: 0,
+        }
+    }
+
+    /// A runner for work done ahead of need while this one's work runs (the next clip's
+    /// analysis while this clip encodes): as many processes again, each at the lowest
+    /// priority, so they use only what the foreground leaves idle and never slow it down.
+    pub fn background(&self) -> Runner {
+        Runner {
+            nice: BACKGROUND_NICE,
+            ..Runner::new(self.max)
+        }
+    }
+
+    /// True for a [`Runner::background`] runner.
+    pub fn is_background(&self) -> bool {
+        self.nice > 0
+    }
+
+    /// Gives the calling thread this runner's priority, for a thread that does part of a
+    /// stage's work in-process (face detection beside its decoder). Lowering is for good:
+    /// call it only on a thread of the stage's own.
+    pub fn adopt_priority(&self) {
+        if self.nice > 0 {
+            lower_current_thread(self.nice);
         }
     }
 
@@ -293,9 +325,8 @@ impl<'a> ProcessCommand<'a> {
             command.current_dir(dir);
         }
 
-        tracing::debug!(command = %command_line, "starting process");
-        let mut child = command
-            .spawn()
+        tracing::debug!(command = %command_line, nice = self.runner.nice, "starting process");
+        let mut child = spawn_at(&mut command, self.runner.nice)
             .map_err(|e| spawn_error(e, &program, self.current_dir.as_deref()))?;
 
         if let (Some(bytes), Some(mut stdin)) = (self.stdin, child.stdin.take()) {
@@ -323,6 +354,41 @@ impl<'a> ProcessCommand<'a> {
             stderr,
         ))
     }
+}
+
+/// Starts `command` at niceness `nice`. A child takes the niceness of the thread that
+/// forks it, for all its threads, so a lowered child is forked from a short-lived thread
+/// lowered first (renicing the child after the fact would miss threads it already
+/// started).
+fn spawn_at(
+    command: &mut tokio::process::Command,
+    nice: i32,
+) -> std::io::Result<tokio::process::Child> {
+    if nice <= 0 {
+        return command.spawn();
+    }
+    let runtime = tokio::runtime::Handle::current();
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let _runtime = runtime.enter();
+                lower_current_thread(nice);
+                command.spawn()
+            })
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the spawning thread panicked")))
+    })
+}
+
+/// Sets the calling thread's niceness (Linux keeps one per thread); elsewhere, and if the
+/// system refuses, the work just runs at normal priority.
+fn lower_current_thread(nice: i32) {
+    #[cfg(target_os = "linux")]
+    if let Err(err) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), nice) {
+        tracing::debug!(%err, nice, "cannot lower this thread's priority");
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
 }
 
 /// Waits for a permit, giving up if the job is cancelled first.
